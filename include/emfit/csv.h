@@ -1,0 +1,66 @@
+/* CSV reader: RFC 4180 text in, an em_table of doubles out.
+ *
+ * The reader knows nothing about models.  It reads a header row of column
+ * names, then data rows; it keeps only the selected columns and parses each
+ * of their fields as a finite decimal number.  Missing values are an empty
+ * field, "NA", "NaN" or "nan" (any letter case for nan); they become NaN.
+ * Anything else that is not a finite number is an error reported with the
+ * file, line and column where the offending field starts.
+ *
+ * Accepted: quoted fields ("" is a quote inside quotes, delimiters and line
+ * breaks may appear inside quotes), LF, CRLF or lone CR line ends, a UTF-8
+ * byte order mark before the header, a missing line end after the last row,
+ * spaces and tabs around an unquoted number.  Blank lines are skipped (so in a
+ * one-column file a missing value must be written NA or NaN).
+ */
+#ifndef EMFIT_CSV_H
+#define EMFIT_CSV_H
+
+#include <stdio.h>
+
+#include "emfit/error.h"
+#include "emfit/table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct em_csv_options {
+    /* Field separator; 0 means ','.  Must not be '"', '\r' or '\n'. */
+    char delimiter;
+    /* Column selection, e.g. "x,y" or "1,3" or "y,1": comma-separated names
+     * or 1-based indices.  A token that equals a header name exactly is a
+     * name; otherwise a token of digits only is an index.  NULL or "" keeps
+     * every column.  Selecting a column twice, an unknown name, an index out
+     * of range, or a name that several header columns share is EM_ERR_ARG. */
+    const char *columns;
+} em_csv_options;
+
+/* Reads the file at path ("-" is standard input, named "<stdin>" in
+ * messages) into *out.  On success *out owns its memory (em_table_free).
+ * On failure *out is left zeroed and err says what is wrong:
+ *   EM_ERR_IO    the file cannot be opened or read (err->file set)
+ *   EM_ERR_PARSE malformed CSV or a field that is not a finite number,
+ *                with file, line and column
+ *   EM_ERR_ARG   a bad column selection or delimiter
+ *   EM_ERR_NOMEM out of memory
+ * A file with a header but no data rows is EM_ERR_PARSE. */
+em_status em_csv_read_file(const char *path, const em_csv_options *opt,
+                           em_table *out, em_error *err);
+
+/* As em_csv_read_file, from an open stream; name is used in messages. */
+em_status em_csv_read_stream(FILE *f, const char *name,
+                             const em_csv_options *opt, em_table *out,
+                             em_error *err);
+
+/* As em_csv_read_file, from len bytes in memory (which may contain NULs,
+ * reported as errors); name is used in messages. */
+em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
+                             const em_csv_options *opt, em_table *out,
+                             em_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,123 @@
+/* The interface every model implements, and the model instance.
+ *
+ * A model sees its parameters as one flat vector theta of doubles with a
+ * name per element; the driver owns theta, the loop, the trace and the
+ * stopping rule.  One EM iteration, as the driver runs it:
+ *
+ *   prepare(state, theta)              per-iteration constants (Cholesky
+ *                                      factors, log weights), computed once
+ *   for each block [b, e) of units:    units are the independent pieces of
+ *       zero(block stats)              the data: rows for most models, whole
+ *       estep(state, b, e, block)      sequences for an HMM
+ *       total += block                 fixed block order, so the sums do not
+ *                                      depend on threads, streams or ranks
+ *   mstep(state, total, theta_next)
+ *
+ * The statistics vector starts with a header the driver reads:
+ *   stats[EM_STAT_LOGLIK]  observed-data log-likelihood at theta, every
+ *                          constant included (so AIC and BIC are right)
+ *   stats[EM_STAT_NOBS]    number of units that carried data
+ * followed by info.nstats model-specific expected sufficient statistics.
+ * Everything in the vector is a sum over units, so blocks computed anywhere
+ * can be added.
+ */
+#ifndef EMFIT_MODEL_H
+#define EMFIT_MODEL_H
+
+#include <stddef.h>
+
+#include "emfit/error.h"
+#include "emfit/table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { EM_STAT_LOGLIK = 0, EM_STAT_NOBS = 1, EM_STAT_HEADER = 2 };
+
+/* Model settings from the command line.  Each model reads the fields it
+ * declares in em_model_type.options and ignores the rest. */
+typedef struct em_model_config {
+    const char *estep; /* "full" or "mean" (bvn); NULL = the model's default */
+    int has_fill;      /* bvn: start from the fit to data with missing = fill */
+    double fill;
+} em_model_config;
+
+/* What a model instance tells the driver, fixed once created. */
+typedef struct em_model_info {
+    size_t nparams;                 /* length of theta */
+    const char *const *param_names; /* nparams names, owned by the state */
+    size_t nfree;                   /* free parameters, for AIC and BIC */
+    size_t nunits;                  /* units the E-step ranges over */
+    size_t nstats;                  /* statistics after the header */
+    size_t nskipped;                /* units left out (no observed value) */
+    int monotone; /* 1: each iteration is a true EM step, so the
+                     log-likelihood must not decrease */
+} em_model_info;
+
+typedef struct em_model_type {
+    const char *name;
+    const char *summary; /* one line for --help */
+    /* Model-specific options this model accepts, as their long option names
+     * without "--", NULL-terminated; the CLI rejects the others. */
+    const char *const *options;
+
+    /* Builds the state for data (which must outlive it) and fills *info.
+     * Degenerate data is EM_ERR_DATA with a message a user can act on. */
+    em_status (*create)(const em_model_config *cfg, const em_table *data,
+                        void **state, em_model_info *info, em_error *err);
+    void (*destroy)(void *state);
+
+    /* The default starting point, computed from the data. */
+    em_status (*init)(void *state, double *theta, em_error *err);
+
+    /* EM_OK when theta lies in the parameter space; otherwise EM_ERR_ARG
+     * naming the first bad parameter (and *bad set to its index). */
+    em_status (*check)(const void *state, const double *theta, size_t *bad,
+                       em_error *err);
+
+    /* Computes per-iteration constants from theta into the state. */
+    em_status (*prepare)(void *state, const double *theta, em_error *err);
+
+    /* Adds units [begin, end) into stats (EM_STAT_HEADER + nstats
+     * doubles).  Reads the state only, so blocks may run concurrently. */
+    void (*estep)(const void *state, size_t begin, size_t end, double *stats);
+
+    /* The maximisation: new parameters from the summed statistics.
+     * theta holds the current parameters on entry.  A breakdown (e.g. a
+     * singular covariance) is EM_ERR_NUMERIC. */
+    em_status (*mstep)(void *state, const double *stats, double *theta,
+                       em_error *err);
+} em_model_type;
+
+/* A model instance: its type, its state and what it told the driver. */
+typedef struct em_model {
+    const em_model_type *type;
+    void *state;
+    em_model_info info;
+} em_model;
+
+/* The registered models, NULL-terminated, in the order --help lists them. */
+const em_model_type *const *em_model_types(void);
+
+/* The model type with this name, or NULL. */
+const em_model_type *em_model_find(const char *name);
+
+/* 1 when the type lists this option name in its options. */
+int em_model_accepts(const em_model_type *type, const char *option);
+
+/* Creates an instance of type for data. */
+em_status em_model_create(const em_model_type *type, const em_model_config *cfg,
+                          const em_table *data, em_model *m, em_error *err);
+
+/* Frees the instance's state; a zeroed model is fine. */
+void em_model_free(em_model *m);
+
+/* The index of the parameter with this name, or (size_t)-1. */
+size_t em_model_param_index(const em_model *m, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,70 @@
+/* Writers for the per-iteration trace and the final result.
+ *
+ * Trace formats (columns: iter, the parameter names, loglik):
+ *   table  aligned columns for the eye, 6 decimals (like the documents)
+ *   csv    one header line, then comma-separated rows (RFC 4180 quoting)
+ *   tsv    one header line, then tab-separated rows
+ *   jsonl  one JSON object per iteration
+ * csv, tsv and jsonl write each number with the fewest digits that read
+ * back to the same double.  Every row is flushed, so a pipe sees it at once.
+ */
+#ifndef EMFIT_OUTPUT_H
+#define EMFIT_OUTPUT_H
+
+#include <stdio.h>
+
+#include "emfit/driver.h"
+#include "emfit/error.h"
+#include "emfit/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum em_trace_format {
+    EM_TRACE_NONE,
+    EM_TRACE_TABLE,
+    EM_TRACE_CSV,
+    EM_TRACE_TSV,
+    EM_TRACE_JSONL
+} em_trace_format;
+
+/* Parses a format name; returns 0 when it is not one. */
+int em_trace_format_parse(const char *s, em_trace_format *out);
+
+typedef struct em_trace_writer {
+    FILE *f;
+    em_trace_format format;
+    const char *const *names;
+    size_t nparams;
+    int header_done;
+} em_trace_writer;
+
+void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
+                          const char *const *names, size_t nparams);
+
+/* An em_trace_fn: ctx is an em_trace_writer.  A failed write is EM_ERR_IO. */
+em_status em_trace_write(void *ctx, size_t iter, const double *theta,
+                         double loglik, em_error *err);
+
+/* What the result records besides the fit itself. */
+typedef struct em_result_meta {
+    const char *input;               /* input name as given ("-" is stdin) */
+    const char *const *columns;      /* the fitted columns */
+    size_t ncolumns;
+    const char *const *setting_keys; /* settings worth keeping, e.g. "estep" */
+    const char *const *setting_json; /* their values as JSON literals */
+    size_t nsettings;
+} em_result_meta;
+
+/* Writes the final fit as one JSON object (keys documented in README).
+ * A failed write is EM_ERR_IO. */
+em_status em_result_write(FILE *f, const em_model *m, const double *theta,
+                          const em_fit_result *res, const em_result_meta *meta,
+                          em_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

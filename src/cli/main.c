@@ -1,0 +1,260 @@
+/* emfit: the command-line front end.  It parses options, reads the input,
+ * hands everything to the library, and alone prints errors and exits. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+
+static int quiet;
+
+static void note(const char *fmt, ...)
+{
+    if (quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("emfit: note: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Prints err, prefixed with the input name when the error concerns the data
+ * but carries no file of its own, and returns the exit status. */
+static int report(const em_error *err, const char *input)
+{
+    char buf[EM_ERROR_FILE_MAX + EM_ERROR_MSG_MAX + 64];
+    em_error_format(err, buf, sizeof buf);
+    int data_error = err->status == EM_ERR_DATA ||
+                     err->status == EM_ERR_NUMERIC;
+    if (input && data_error && !err->file[0])
+        fprintf(stderr, "emfit: %s: %s\n",
+                strcmp(input, "-") == 0 ? "<stdin>" : input, buf);
+    else
+        fprintf(stderr, "emfit: %s\n", buf);
+    if (err->status == EM_ERR_ARG)
+        fputs("Try 'emfit --help' for more information.\n", stderr);
+    return cli_exit_status(err->status);
+}
+
+/* Checks that model-specific options given fit the chosen model. */
+static em_status check_model_options(const cli_options *opt,
+                                     const em_model_type *type, em_error *err)
+{
+    for (size_t i = 0; i < opt->nmodel_options; i++)
+        if (!em_model_accepts(type, opt->model_options[i]))
+            return em_error_set(err, EM_ERR_ARG,
+                                "--%s does not apply to the %s model",
+                                opt->model_options[i], type->name);
+    return EM_OK;
+}
+
+static em_status find_model(const cli_options *opt,
+                            const em_model_type **type, em_error *err)
+{
+    *type = em_model_find(opt->model);
+    if (!*type) {
+        char list[256] = "";
+        for (const em_model_type *const *t = em_model_types(); *t; t++) {
+            if (list[0])
+                strncat(list, ", ", sizeof list - strlen(list) - 1);
+            strncat(list, (*t)->name, sizeof list - strlen(list) - 1);
+        }
+        return em_error_set(err, EM_ERR_ARG,
+                            "unknown model \"%s\" (models: %s)", opt->model,
+                            list);
+    }
+    return check_model_options(opt, *type, err);
+}
+
+/* The starting values: the model's default, then --init-params, then
+ * --start, each overriding what it names. */
+static em_status starting_values(const cli_options *opt, em_model *m,
+                                 double *theta, em_error *err)
+{
+    em_status st = m->type->init(m->state, theta, err);
+    if (st != EM_OK)
+        return st;
+    if (opt->init_params) {
+        em_json *doc = NULL;
+        st = em_json_parse_file(opt->init_params, &doc, err);
+        if (st == EM_OK)
+            st = em_params_from_json(m, doc, opt->init_params, theta, err);
+        em_json_free(doc);
+        if (st != EM_OK)
+            return st;
+    }
+    if (opt->start) {
+        size_t bad;
+        em_error why;
+        if ((st = em_params_assign(m, opt->start, theta, &why)) != EM_OK ||
+            (st = m->type->check(m->state, theta, &bad, &why)) != EM_OK)
+            return em_error_set(err, st, "--start: %s", why.msg);
+    }
+    return EM_OK;
+}
+
+/* The settings recorded in the result, as JSON literals. */
+typedef struct settings {
+    const char *keys[8];
+    const char *json[8];
+    char store[8][64];
+    size_t n;
+} settings;
+
+static void add_setting(settings *s, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->store[s->n], sizeof s->store[s->n], fmt, ap);
+    va_end(ap);
+    s->keys[s->n] = key;
+    s->json[s->n] = s->store[s->n];
+    s->n++;
+}
+
+static void collect_settings(const cli_options *opt, const em_model *m,
+                             settings *s)
+{
+    char num[40];
+    s->n = 0;
+    add_setting(s, "max_iter", "%zu", opt->max_iter);
+    add_setting(s, "tol", "%s", em_format_double(num, sizeof num, opt->tol));
+    if (em_model_accepts(m->type, "estep"))
+        add_setting(s, "estep", "\"%s\"",
+                    opt->config.estep ? opt->config.estep : "full");
+    if (opt->config.has_fill)
+        add_setting(s, "fill", "%s",
+                    em_format_double(num, sizeof num, opt->config.fill));
+}
+
+static em_status write_result(const cli_options *opt, const em_model *m,
+                              const em_table *data, const double *theta,
+                              const em_fit_result *res, em_error *err)
+{
+    settings s;
+    collect_settings(opt, m, &s);
+    em_result_meta meta = {.input = opt->input,
+                           .columns = (const char *const *)data->names,
+                           .ncolumns = data->ncols,
+                           .setting_keys = s.keys,
+                           .setting_json = s.json,
+                           .nsettings = s.n};
+    int to_stdout = strcmp(opt->result, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(opt->result, "w");
+    if (!f)
+        return em_error_at(err, EM_ERR_IO, opt->result, 0, 0,
+                           "cannot open for writing: %s", strerror(errno));
+    em_status st = em_result_write(f, m, theta, res, &meta, err);
+    if (!to_stdout && fclose(f) != 0 && st == EM_OK)
+        st = em_error_set(err, EM_ERR_IO, "cannot write the result: %s",
+                          strerror(errno));
+    if (st != EM_OK && !err->file[0]) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        em_error_at(err, st, opt->result, 0, 0, "%s", msg);
+    }
+    return st;
+}
+
+static void closing_notes(const cli_options *opt, const em_model *m,
+                          const em_fit_result *res)
+{
+    if (m->info.nskipped)
+        note("%zu row(s) with no observed value were skipped",
+             m->info.nskipped);
+    if (!res->converged && opt->max_iter > 0)
+        note("stopped at --max-iter %zu before converging (log-likelihood "
+             "%.10g)",
+             opt->max_iter, res->loglik);
+}
+
+static em_status fit_and_write(const cli_options *opt, em_model *m,
+                               const em_table *data, double *theta,
+                               em_error *err)
+{
+    em_trace_writer tw;
+    em_trace_writer_init(&tw, stdout, opt->trace, m->info.param_names,
+                         m->info.nparams);
+    em_fit_options fo;
+    em_fit_options_default(&fo);
+    fo.max_iter = opt->max_iter;
+    fo.tol = opt->tol;
+    fo.trace = em_trace_write;
+    fo.trace_ctx = &tw;
+    em_fit_result res;
+    em_status st = em_fit(m, theta, &fo, &res, err);
+    if (st != EM_OK)
+        return st;
+    closing_notes(opt, m, &res);
+    if (opt->result)
+        st = write_result(opt, m, data, theta, &res, err);
+    return st;
+}
+
+static int run(const cli_options *opt)
+{
+    em_error err;
+    em_error_clear(&err);
+    const em_model_type *type;
+    em_table data = {0};
+    em_model m = {0};
+    double *theta = NULL;
+    em_status st = find_model(opt, &type, &err);
+    if (st != EM_OK)
+        goto done;
+    em_csv_options csv = {.delimiter = opt->delimiter, .columns = opt->columns};
+    if ((st = em_csv_read_file(opt->input, &csv, &data, &err)) != EM_OK)
+        goto done;
+    if ((st = em_model_create(type, &opt->config, &data, &m, &err)) != EM_OK)
+        goto done;
+    theta = calloc(m.info.nparams, sizeof *theta);
+    if (!theta) {
+        st = em_error_set(&err, EM_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = starting_values(opt, &m, theta, &err)) != EM_OK)
+        goto done;
+    st = fit_and_write(opt, &m, &data, theta, &err);
+done:
+    free(theta);
+    em_model_free(&m);
+    em_table_free(&data);
+    return st == EM_OK ? EXIT_OK : report(&err, opt->input);
+}
+
+/* A full disk or closed pipe must not pass as success. */
+static int close_stdout(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        if (status == EXIT_OK) {
+            fprintf(stderr, "emfit: error writing standard output: %s\n",
+                    strerror(errno));
+            return EXIT_IO;
+        }
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    cli_options opt;
+    em_error err;
+    em_error_clear(&err);
+    if (cli_parse(argc, argv, &opt, &err) != EM_OK)
+        return report(&err, NULL);
+    quiet = opt.quiet;
+    if (opt.help) {
+        cli_usage(stdout);
+        return close_stdout(EXIT_OK);
+    }
+    if (opt.version) {
+        printf("emfit %s\n", em_version());
+        return close_stdout(EXIT_OK);
+    }
+    return close_stdout(run(&opt));
+}

@@ -1,0 +1,253 @@
+#include "cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_INIT_PARAMS = 256,
+    OPT_TOL,
+    OPT_ESTEP,
+    OPT_FILL,
+};
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"columns", required_argument, NULL, 'c'},
+    {"delimiter", required_argument, NULL, 'd'},
+    {"trace", required_argument, NULL, 't'},
+    {"result", required_argument, NULL, 'r'},
+    {"init-params", required_argument, NULL, OPT_INIT_PARAMS},
+    {"start", required_argument, NULL, 's'},
+    {"max-iter", required_argument, NULL, 'n'},
+    {"tol", required_argument, NULL, OPT_TOL},
+    {"estep", required_argument, NULL, OPT_ESTEP},
+    {"fill", required_argument, NULL, OPT_FILL},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_usage(FILE *f)
+{
+    fprintf(f,
+"Usage: emfit --model NAME [OPTIONS] FILE\n"
+"Fit a statistical model to the CSV file FILE by the EM algorithm and print\n"
+"the parameters and log-likelihood of every iteration.  FILE - is stdin.\n"
+"\n"
+"Models:\n");
+    for (const em_model_type *const *t = em_model_types(); *t; t++)
+        fprintf(f, "  %-14s %s\n", (*t)->name, (*t)->summary);
+    fprintf(f,
+"\n"
+"Input:\n"
+"  -m, --model NAME       the model to fit (required)\n"
+"  -c, --columns LIST     columns to fit, by header name or 1-based index,\n"
+"                         comma-separated (default: every column)\n"
+"  -d, --delimiter C      field separator: one character, or 'tab'\n"
+"                         (default ',')\n"
+"  Missing values are empty fields, NA, NaN or nan.\n"
+"\n"
+"Fitting:\n"
+"  -n, --max-iter N       at most N EM iterations (default %d); 0 only\n"
+"                         evaluates the starting values\n"
+"      --tol X            stop when the log-likelihood changes by at most\n"
+"                         X * max(1, |loglik|) (default %g)\n"
+"  -s, --start LIST       starting values, e.g. mu1=0,rho=0.5; the rest come\n"
+"                         from the data\n"
+"      --init-params PATH start from the \"params\" of a --result file\n"
+"                         (--start, if also given, overrides it)\n"
+"\n"
+"bvn model:\n"
+"      --estep full|mean  full: true EM (default); mean: the document's\n"
+"                         procedure, filling missing values with their\n"
+"                         conditional means only (not maximum likelihood)\n"
+"      --fill X           start from the fit to the data with every missing\n"
+"                         value set to X (the document uses 0)\n"
+"\n"
+"Output:\n"
+"  -t, --trace FORMAT     per-iteration trace on stdout: table (default),\n"
+"                         csv, tsv, jsonl or none\n"
+"  -r, --result PATH      write the final fit as JSON to PATH (- = stdout,\n"
+"                         which needs --trace none)\n"
+"  -q, --quiet            no notes on stderr, only errors\n"
+"  -h, --help             show this help and exit\n"
+"  -V, --version          show the version and exit\n"
+"\n"
+"Exit status:\n"
+"  0  the fit finished (converged, or stopped at --max-iter with a note)\n"
+"  2  usage error: bad option, option value or column selection\n"
+"  3  malformed input: data or parameter file (FILE:LINE:COL in the message)\n"
+"  4  a file could not be opened, read or written\n"
+"  5  the data cannot be fitted (degenerate data or numerical failure)\n"
+"  6  internal error: the log-likelihood decreased (please report it)\n"
+"  7  out of memory\n"
+"\n"
+"Example:\n"
+"  emfit --model bvn data/efron_hastie_bvn.csv\n"
+"  emfit --model bvn --trace none --result - data/efron_hastie_bvn.csv\n",
+            EM_DEFAULT_MAX_ITER, EM_DEFAULT_TOL);
+}
+
+int cli_exit_status(em_status st)
+{
+    switch (st) {
+    case EM_OK: return EXIT_OK;
+    case EM_ERR_ARG: return EXIT_USAGE;
+    case EM_ERR_PARSE: return EXIT_INPUT;
+    case EM_ERR_IO: return EXIT_IO;
+    case EM_ERR_DATA:
+    case EM_ERR_NUMERIC: return EXIT_FIT;
+    case EM_ERR_BUG: return EXIT_INTERNAL;
+    case EM_ERR_NOMEM: return EXIT_NOMEM;
+    }
+    return EXIT_INTERNAL;
+}
+
+static em_status parse_count(const char *opt, const char *s, size_t *out,
+                             em_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *s == '-' || *s == '+' || *end != '\0' || errno ||
+        v > 1000000000ULL)
+        return em_error_set(err, EM_ERR_ARG,
+                            "%s needs a whole number from 0 to 1000000000, "
+                            "not \"%s\"",
+                            opt, s);
+    *out = (size_t)v;
+    return EM_OK;
+}
+
+static em_status parse_real(const char *opt, const char *s, double *out,
+                            em_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return em_error_set(err, EM_ERR_ARG,
+                            "%s needs a finite number, not \"%s\"", opt, s);
+    *out = v;
+    return EM_OK;
+}
+
+static em_status parse_delimiter(const char *s, char *out, em_error *err)
+{
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0)
+        *out = '\t';
+    else if (strlen(s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r')
+        *out = s[0];
+    else
+        return em_error_set(err, EM_ERR_ARG,
+                            "--delimiter needs one character (not a quote or "
+                            "line break) or 'tab', not \"%s\"",
+                            s);
+    return EM_OK;
+}
+
+static void note_model_option(cli_options *opt, const char *name)
+{
+    size_t max = sizeof opt->model_options / sizeof opt->model_options[0];
+    for (size_t i = 0; i < opt->nmodel_options; i++)
+        if (strcmp(opt->model_options[i], name) == 0)
+            return;
+    if (opt->nmodel_options < max)
+        opt->model_options[opt->nmodel_options++] = name;
+}
+
+/* Handles one option returned by getopt_long. */
+static em_status apply_option(int c, const char *arg, cli_options *opt,
+                              em_error *err)
+{
+    switch (c) {
+    case 'm': opt->model = arg; return EM_OK;
+    case 'c': opt->columns = arg; return EM_OK;
+    case 'd': return parse_delimiter(arg, &opt->delimiter, err);
+    case 't':
+        if (!em_trace_format_parse(arg, &opt->trace))
+            return em_error_set(err, EM_ERR_ARG,
+                                "--trace must be table, csv, tsv, jsonl or "
+                                "none, not \"%s\"",
+                                arg);
+        return EM_OK;
+    case 'r': opt->result = arg; return EM_OK;
+    case OPT_INIT_PARAMS: opt->init_params = arg; return EM_OK;
+    case 's': opt->start = arg; return EM_OK;
+    case 'n': return parse_count("--max-iter", arg, &opt->max_iter, err);
+    case OPT_TOL:
+        if (parse_real("--tol", arg, &opt->tol, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->tol < 0)
+            return em_error_set(err, EM_ERR_ARG, "--tol must be >= 0");
+        return EM_OK;
+    case OPT_ESTEP:
+        if (strcmp(arg, "full") != 0 && strcmp(arg, "mean") != 0)
+            return em_error_set(err, EM_ERR_ARG,
+                                "--estep must be full or mean, not \"%s\"",
+                                arg);
+        opt->config.estep = arg;
+        note_model_option(opt, "estep");
+        return EM_OK;
+    case OPT_FILL:
+        note_model_option(opt, "fill");
+        opt->config.has_fill = 1;
+        return parse_real("--fill", arg, &opt->config.fill, err);
+    case 'q': opt->quiet = 1; return EM_OK;
+    case 'h': opt->help = 1; return EM_OK;
+    case 'V': opt->version = 1; return EM_OK;
+    }
+    return em_error_set(err, EM_ERR_ARG, "unhandled option");
+}
+
+/* The message for an option getopt_long rejected. */
+static em_status bad_option(int c, char **argv, em_error *err)
+{
+    const char *word = argv[optind - 1];
+    if (c == ':')
+        return em_error_set(err, EM_ERR_ARG, "option %s needs a value", word);
+    if (optopt && optopt < 256)
+        return em_error_set(err, EM_ERR_ARG, "unknown option -%c", optopt);
+    return em_error_set(err, EM_ERR_ARG, "unknown option %s", word);
+}
+
+em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
+{
+    *opt = (cli_options){.trace = EM_TRACE_TABLE,
+                         .max_iter = EM_DEFAULT_MAX_ITER,
+                         .tol = EM_DEFAULT_TOL};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":m:c:d:t:r:s:n:qhV", long_options,
+                            NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return bad_option(c, argv, err);
+        if (apply_option(c, optarg, opt, err) != EM_OK)
+            return EM_ERR_ARG;
+    }
+    if (opt->help || opt->version)
+        return EM_OK;
+    if (optind == argc)
+        return em_error_set(err, EM_ERR_ARG,
+                            "no input file (give a CSV file, or - for "
+                            "standard input)");
+    if (argc - optind > 1)
+        return em_error_set(err, EM_ERR_ARG,
+                            "one input file at a time (got %d)",
+                            argc - optind);
+    opt->input = argv[optind];
+    if (!opt->model)
+        return em_error_set(err, EM_ERR_ARG,
+                            "no model: choose one with --model");
+    if (opt->result && strcmp(opt->result, "-") == 0 &&
+        opt->trace != EM_TRACE_NONE)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--result - writes to standard output, where the "
+                            "trace goes too: add --trace none");
+    return EM_OK;
+}

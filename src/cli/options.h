@@ -1,0 +1,50 @@
+/* The emfit command line: options, their parsing, usage text and exit
+ * statuses.  Only the CLI prints or exits. */
+#ifndef EMFIT_CLI_OPTIONS_H
+#define EMFIT_CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "emfit/emfit.h"
+
+/* Exit statuses: a contract with scripts (README and --help list them). */
+enum {
+    EXIT_OK = 0,        /* fit finished (converged or stopped at --max-iter) */
+    EXIT_USAGE = 2,     /* bad option, option value or column selection */
+    EXIT_INPUT = 3,     /* malformed data or parameter file */
+    EXIT_IO = 4,        /* a file could not be opened, read or written */
+    EXIT_FIT = 5,       /* data the model cannot fit, or numerical failure */
+    EXIT_INTERNAL = 6,  /* log-likelihood decreased: a bug in emfit */
+    EXIT_NOMEM = 7      /* out of memory */
+};
+
+typedef struct cli_options {
+    const char *model;
+    const char *columns;
+    char delimiter;
+    em_trace_format trace;
+    const char *result;
+    const char *init_params;
+    const char *start;
+    size_t max_iter;
+    double tol;
+    em_model_config config;
+    int quiet;
+    int help, version;
+    const char *input;
+    /* model-specific options given, by long name, for the model check */
+    const char *model_options[8];
+    size_t nmodel_options;
+} cli_options;
+
+/* Parses argv into opt.  Returns EM_OK, or EM_ERR_ARG with err set. */
+em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err);
+
+/* The full --help text. */
+void cli_usage(FILE *f);
+
+/* The exit status for a library status. */
+int cli_exit_status(em_status st);
+
+#endif

@@ -1,0 +1,151 @@
+#include "emfit/driver.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void em_fit_options_default(em_fit_options *opt)
+{
+    *opt = (em_fit_options){.max_iter = EM_DEFAULT_MAX_ITER,
+                            .tol = EM_DEFAULT_TOL};
+}
+
+/* One pass over the data.  Each block is summed into its own zeroed buffer
+ * and then added to the total in block order: the grouping of additions is
+ * then a property of the data alone, which is what lets threads, streams and
+ * ranks reproduce a single-process fit exactly. */
+static em_status estep_blocks(em_model *m, const double *theta, double *total,
+                              double *block, em_error *err)
+{
+    size_t len = EM_STAT_HEADER + m->info.nstats;
+    em_status st = m->type->prepare(m->state, theta, err);
+    if (st != EM_OK)
+        return st;
+    memset(total, 0, len * sizeof *total);
+    for (size_t b = 0; b < m->info.nunits; b += EM_BLOCK_UNITS) {
+        size_t e = m->info.nunits - b < EM_BLOCK_UNITS ? m->info.nunits
+                                                       : b + EM_BLOCK_UNITS;
+        memset(block, 0, len * sizeof *block);
+        m->type->estep(m->state, b, e, block);
+        for (size_t i = 0; i < len; i++)
+            total[i] += block[i];
+    }
+    return EM_OK;
+}
+
+em_status em_estep_all(em_model *m, const double *theta, double *stats,
+                       em_error *err)
+{
+    double *block = calloc(EM_STAT_HEADER + m->info.nstats, sizeof *block);
+    if (!block)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = estep_blocks(m, theta, stats, block, err);
+    free(block);
+    return st;
+}
+
+static double scale_of(double loglik)
+{
+    return fmax(1.0, fabs(loglik));
+}
+
+/* Checks the log-likelihood of iteration t against the previous one. */
+static em_status check_monotone(const em_model *m, size_t t, double prev,
+                                double ll, em_error *err)
+{
+    if (!m->info.monotone || t == 0)
+        return EM_OK;
+    if (ll >= prev - EM_MONOTONE_SLACK * scale_of(ll))
+        return EM_OK;
+    return em_error_set(err, EM_ERR_BUG,
+                        "the log-likelihood decreased from %.17g to %.17g at "
+                        "iteration %zu; EM never decreases it, so this is a "
+                        "bug in emfit's %s model: please report it",
+                        prev, ll, t, m->type->name);
+}
+
+static void fill_result(const em_model *m, size_t t, int converged, double ll,
+                        double nobs, em_fit_result *res)
+{
+    double k = (double)m->info.nfree;
+    res->iterations = t;
+    res->converged = converged;
+    res->loglik = ll;
+    res->nobs = (size_t)nobs;
+    res->nfree = m->info.nfree;
+    res->aic = 2.0 * k - 2.0 * ll;
+    res->bic = k * log(nobs) - 2.0 * ll;
+}
+
+/* The M-step into a scratch vector, accepted only when it lands inside the
+ * parameter space: a half-updated or out-of-domain theta never escapes. */
+static em_status mstep_checked(em_model *m, const double *stats, double *theta,
+                               double *next, size_t t, em_error *err)
+{
+    size_t np = m->info.nparams, bad;
+    memcpy(next, theta, np * sizeof *next);
+    em_status st = m->type->mstep(m->state, stats, next, err);
+    if (st != EM_OK)
+        return st;
+    if (m->type->check(m->state, next, &bad, err) != EM_OK)
+        return em_error_set(err, EM_ERR_NUMERIC,
+                            "the M-step of iteration %zu left the parameter "
+                            "space (%s = %g)",
+                            t + 1, m->info.param_names[bad], next[bad]);
+    memcpy(theta, next, np * sizeof *theta);
+    return EM_OK;
+}
+
+static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
+                          double *stats, double *block, double *next,
+                          em_fit_result *res, em_error *err)
+{
+    double prev = 0.0;
+    for (size_t t = 0;; t++) {
+        em_status st = estep_blocks(m, theta, stats, block, err);
+        if (st != EM_OK)
+            return st;
+        double ll = stats[EM_STAT_LOGLIK];
+        if (!isfinite(ll))
+            return em_error_set(err, EM_ERR_NUMERIC,
+                                "the log-likelihood is not finite at "
+                                "iteration %zu",
+                                t);
+        if (opt->trace && (st = opt->trace(opt->trace_ctx, t, theta, ll,
+                                           err)) != EM_OK)
+            return st;
+        if ((st = check_monotone(m, t, prev, ll, err)) != EM_OK)
+            return st;
+        int converged = t > 0 && fabs(ll - prev) <= opt->tol * scale_of(ll);
+        if (converged || t >= opt->max_iter) {
+            fill_result(m, t, converged, ll, stats[EM_STAT_NOBS], res);
+            return EM_OK;
+        }
+        if ((st = mstep_checked(m, stats, theta, next, t, err)) != EM_OK)
+            return st;
+        prev = ll;
+    }
+}
+
+em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
+                 em_fit_result *res, em_error *err)
+{
+    size_t bad;
+    if (m->type->check(m->state, theta, &bad, err) != EM_OK)
+        return EM_ERR_ARG;
+    if (!(opt->tol >= 0))
+        return em_error_set(err, EM_ERR_ARG, "the tolerance must be >= 0");
+    size_t len = EM_STAT_HEADER + m->info.nstats;
+    double *stats = calloc(len, sizeof *stats);
+    double *block = calloc(len, sizeof *block);
+    double *next = calloc(m->info.nparams, sizeof *next);
+    em_status st;
+    if (!stats || !block || !next)
+        st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    else
+        st = fit_loop(m, theta, opt, stats, block, next, res, err);
+    free(stats);
+    free(block);
+    free(next);
+    return st;
+}

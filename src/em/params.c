@@ -1,0 +1,122 @@
+#include "emfit/params.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lists the model's parameter names into buf, for messages. */
+static const char *name_list(const em_model *m, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < m->info.nparams && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                         m->info.param_names[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+static int parse_finite(const char *s, size_t len, double *out)
+{
+    char tmp[128];
+    if (len == 0 || len >= sizeof tmp)
+        return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* Applies one "name=value" item of length len. */
+static em_status assign_one(const em_model *m, const char *item, size_t len,
+                            double *theta, unsigned char *seen, em_error *err)
+{
+    char names[512];
+    const char *eq = memchr(item, '=', len);
+    if (!eq)
+        return em_error_set(err, EM_ERR_ARG,
+                            "\"%.*s\" is not of the form name=value",
+                            (int)len, item);
+    size_t nlen = (size_t)(eq - item), i;
+    for (i = 0; i < m->info.nparams; i++)
+        if (strlen(m->info.param_names[i]) == nlen &&
+            memcmp(m->info.param_names[i], item, nlen) == 0)
+            break;
+    if (i == m->info.nparams)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the %s model has no parameter \"%.*s\" (its "
+                            "parameters: %s)",
+                            m->type->name, (int)nlen, item,
+                            name_list(m, names, sizeof names));
+    if (seen[i])
+        return em_error_set(err, EM_ERR_ARG, "%s is given twice",
+                            m->info.param_names[i]);
+    seen[i] = 1;
+    if (!parse_finite(eq + 1, len - nlen - 1, &theta[i]))
+        return em_error_set(err, EM_ERR_ARG, "%s: \"%.*s\" is not a finite number",
+                            m->info.param_names[i], (int)(len - nlen - 1),
+                            eq + 1);
+    return EM_OK;
+}
+
+em_status em_params_assign(const em_model *m, const char *spec, double *theta,
+                           em_error *err)
+{
+    unsigned char *seen = calloc(m->info.nparams + 1, 1);
+    if (!seen)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = EM_OK;
+    const char *p = spec;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if ((st = assign_one(m, p, len, theta, seen, err)) != EM_OK || !comma)
+            break;
+        p = comma + 1;
+    }
+    free(seen);
+    return st;
+}
+
+em_status em_params_from_json(const em_model *m, const em_json *doc,
+                              const char *name, double *theta, em_error *err)
+{
+    char names[512];
+    const em_json *obj = em_json_get(doc, "params");
+    if (!obj)
+        obj = doc;
+    if (obj->kind != EM_JSON_OBJECT)
+        return em_error_at(err, EM_ERR_PARSE, name, obj->line, obj->col,
+                           "expected an object of parameters");
+    for (size_t k = 0; k < obj->u.object.n; k++) {
+        const char *key = obj->u.object.keys[k];
+        const em_json *v = obj->u.object.values[k];
+        size_t i = em_model_param_index(m, key);
+        if (i == (size_t)-1)
+            return em_error_at(err, EM_ERR_PARSE, name, v->line, v->col,
+                               "the %s model has no parameter \"%s\" (its "
+                               "parameters: %s)",
+                               m->type->name, key,
+                               name_list(m, names, sizeof names));
+        if (v->kind != EM_JSON_NUMBER)
+            return em_error_at(err, EM_ERR_PARSE, name, v->line, v->col,
+                               "%s: expected a number", key);
+        theta[i] = v->u.number;
+    }
+    size_t bad;
+    em_error why;
+    if (m->type->check(m->state, theta, &bad, &why) == EM_OK)
+        return EM_OK;
+    const em_json *v = em_json_get(obj, m->info.param_names[bad]);
+    return em_error_at(err, EM_ERR_PARSE, name, v ? v->line : 0,
+                       v ? v->col : 0, "%s", why.msg);
+}

@@ -1,0 +1,886 @@
+/* CSV reader: see include/emfit/csv.h for the accepted format.
+ *
+ * The whole input is read into memory and scanned once, byte by byte, by a
+ * small hand-written lexer that tracks the physical line and the offset at
+ * which that line starts (so a column is pos - line_start + 1).  The buffer
+ * is not NUL-terminated: every access is guarded by pos < len.  A UTF-8 byte
+ * order mark is not counted in the columns of the first line.
+ */
+#include "emfit/csv.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NUMBER_LEN 400          /* longest field parsed as a number */
+#define QUOTE_MAX 40                /* bytes of input text quoted in messages */
+#define QUOTE_BUF (QUOTE_MAX * 4 + 8) /* room for QUOTE_MAX \xHH escapes */
+#define LIST_BUF 256                /* "columns: a, b, ..." in messages */
+#define READ_CHUNK 65536
+
+/* One field as the lexer saw it.  data/n is its content without the
+ * surrounding quotes and with "" unescaped (when it was kept). */
+typedef struct field {
+    const char *data;
+    size_t n;
+    int quoted;
+    long line, col;     /* where the field starts */
+    size_t line_start;  /* offset of the start of that line */
+    size_t raw_start;   /* offset of the first byte, quote included */
+    size_t raw_end;     /* offset just past the last byte, quote included */
+} field;
+
+typedef struct parser {
+    const char *buf;
+    size_t len, pos;
+    long line;
+    size_t line_start;
+    char delim;
+    const char *name;
+    em_error *err;
+    char *scratch;          /* unescaped content of quoted fields */
+    size_t scratch_cap;
+    char *hnames;           /* header names, each NUL-terminated */
+    size_t hnames_len, hnames_cap;
+    size_t *hoff;           /* offset of each header name in hnames */
+    size_t nhead, hoff_cap;
+    long header_end_line;
+    size_t *sel;            /* header index of each selected column */
+    size_t nsel;
+    size_t *map;            /* per header column: output column + 1, or 0 */
+    em_table *t;
+    size_t row_cap;         /* rows allocated in t->values and t->lines */
+    size_t row_bytes;       /* bytes of one row of t->values */
+} parser;
+
+/* ---- memory ---------------------------------------------------------- */
+
+/* Returns ptr grown to hold at least need elements of size el (capacity
+ * doubling, stored in *cap), or NULL on overflow or allocation failure, in
+ * which case ptr is untouched.  need must be > 0. */
+static void *grow(void *ptr, size_t *cap, size_t need, size_t el)
+{
+    if (need <= *cap)
+        return ptr;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return NULL;
+        c *= 2;
+    }
+    if (c > SIZE_MAX / el)
+        return NULL;
+    void *q = realloc(ptr, c * el);
+    if (q)
+        *cap = c;
+    return q;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static em_status nomem(parser *p)
+{
+    return em_error_at(p->err, EM_ERR_NOMEM, p->name, 0, 0, "out of memory");
+}
+
+/* ---- message helpers ----------------------------------------------- */
+
+/* Escapes one byte for a message into e (at least 5 bytes).  Bytes >= 0x80
+ * pass through when utf8 is set (the text is known to be valid UTF-8). */
+static void escape_byte(unsigned char c, int utf8, char *e)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (c == '"' || c == '\\') {
+        e[0] = '\\', e[1] = (char)c, e[2] = '\0';
+    } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
+        e[0] = '\\', e[1] = 'x', e[2] = hex[c >> 4], e[3] = hex[c & 15];
+        e[4] = '\0';
+    } else {
+        e[0] = (char)c, e[1] = '\0';
+    }
+}
+
+/* Writes at most QUOTE_MAX bytes of s[0..n) into dst as printable text,
+ * with "..." when cut short.  size must be at least 4. */
+static void quote_text(char *dst, size_t size, const char *s, size_t n,
+                       int utf8)
+{
+    size_t m = n > QUOTE_MAX ? QUOTE_MAX : n;
+    /* Do not cut a UTF-8 sequence in two. */
+    while (utf8 && m > 0 && m < n && ((unsigned char)s[m] & 0xC0) == 0x80)
+        m--;
+    size_t o = 0, i = 0;
+    for (; i < m; i++) {
+        char e[5];
+        escape_byte((unsigned char)s[i], utf8, e);
+        size_t el = strlen(e);
+        if (o + el + 4 > size)
+            break;
+        memcpy(dst + o, e, el);
+        o += el;
+    }
+    if (i < n) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+static const char *hname(const parser *p, size_t k)
+{
+    return p->hnames + p->hoff[k];
+}
+
+/* Writes the header names as "a, b, c" (cut short with "...") into dst. */
+static void column_list(const parser *p, char *dst, size_t size)
+{
+    size_t o = 0;
+    dst[0] = '\0';
+    for (size_t k = 0; k < p->nhead; k++) {
+        char q[QUOTE_BUF];
+        quote_text(q, sizeof q, hname(p, k), strlen(hname(p, k)), 1);
+        size_t sep = k ? 2 : 0, ql = strlen(q);
+        if (o + sep + ql + 4 > size) {
+            memcpy(dst + o, sep ? ", ..." : "...", sep + 3);
+            dst[o + sep + 3] = '\0';
+            return;
+        }
+        memcpy(dst + o, ", ", sep);
+        memcpy(dst + o + sep, q, ql + 1);
+        o += sep + ql;
+    }
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* ---- lexer ----------------------------------------------------------- */
+
+static long col_of(const parser *p, size_t off)
+{
+    size_t c = off - p->line_start + 1;
+    return c > LONG_MAX ? LONG_MAX : (long)c;
+}
+
+static int is_eol(const parser *p)
+{
+    return p->pos < p->len
+           && (p->buf[p->pos] == '\n' || p->buf[p->pos] == '\r');
+}
+
+static int at_row_end(const parser *p)
+{
+    return p->pos >= p->len || is_eol(p);
+}
+
+/* Consumes the line end at pos: LF, CRLF or a lone CR. */
+static void newline(parser *p)
+{
+    if (p->buf[p->pos] == '\r' && p->pos + 1 < p->len
+        && p->buf[p->pos + 1] == '\n')
+        p->pos++;
+    p->pos++;
+    p->line++;
+    p->line_start = p->pos;
+}
+
+static void skip_blank_lines(parser *p)
+{
+    while (is_eol(p))
+        newline(p);
+}
+
+static em_status nul_error(parser *p)
+{
+    return em_error_at(p->err, EM_ERR_PARSE, p->name, p->line,
+                       col_of(p, p->pos), "NUL byte in input");
+}
+
+/* Appends buf[from..to) to the scratch buffer, which holds *used bytes. */
+static em_status append(parser *p, size_t *used, size_t from, size_t to)
+{
+    size_t n = to - from;
+    if (!n)
+        return EM_OK;
+    char *s = grow(p->scratch, &p->scratch_cap, *used + n, 1);
+    if (!s)
+        return nomem(p);
+    p->scratch = s;
+    memcpy(s + *used, p->buf + from, n);
+    *used += n;
+    return EM_OK;
+}
+
+/* After a closing quote only a delimiter, a line end or the end may come. */
+static em_status after_quote(parser *p)
+{
+    if (p->pos >= p->len || is_eol(p) || p->buf[p->pos] == p->delim)
+        return EM_OK;
+    if (p->buf[p->pos] == '\0')
+        return nul_error(p);
+    return em_error_at(p->err, EM_ERR_PARSE, p->name, p->line,
+                       col_of(p, p->pos),
+                       "unexpected text after the closing quote of a field");
+}
+
+/* Scans a quoted field; pos is at the opening quote.  Content is copied
+ * (unescaped) only when keep is set and the field contains "". */
+static em_status read_quoted(parser *p, int keep, field *f)
+{
+    size_t open = p->pos++, seg = p->pos, used = 0;
+    int escaped = 0;
+    em_status st;
+    for (;;) {
+        if (p->pos >= p->len)
+            return em_error_at(p->err, EM_ERR_PARSE, p->name, f->line,
+                               f->col, "unterminated quoted field "
+                               "(the quote opened here is never closed)");
+        char c = p->buf[p->pos];
+        if (c == '"' && p->pos + 1 < p->len && p->buf[p->pos + 1] == '"') {
+            if (keep && (st = append(p, &used, seg, p->pos + 1)) != EM_OK)
+                return st;
+            escaped = 1;
+            p->pos += 2;
+            seg = p->pos;
+        } else if (c == '"') {
+            break;
+        } else if (c == '\0') {
+            return nul_error(p);
+        } else if (c == '\n' || c == '\r') {
+            newline(p);
+        } else {
+            p->pos++;
+        }
+    }
+    if (!escaped) {
+        f->data = p->buf + open + 1;
+        f->n = p->pos - open - 1;
+    } else if (keep) {
+        if ((st = append(p, &used, seg, p->pos)) != EM_OK)
+            return st;
+        f->data = p->scratch;
+        f->n = used;
+    }
+    p->pos++;
+    f->raw_end = p->pos;
+    return after_quote(p);
+}
+
+static em_status read_unquoted(parser *p, field *f)
+{
+    size_t start = p->pos;
+    while (p->pos < p->len) {
+        char c = p->buf[p->pos];
+        if (c == p->delim || c == '\n' || c == '\r')
+            break;
+        if (c == '\0')
+            return nul_error(p);
+        p->pos++;
+    }
+    f->data = p->buf + start;
+    f->n = p->pos - start;
+    f->raw_end = p->pos;
+    return EM_OK;
+}
+
+/* Reads one field; on return pos is at the delimiter, a line end or the
+ * end of the input. */
+static em_status read_field(parser *p, int keep, field *f)
+{
+    f->data = NULL;
+    f->n = 0;
+    f->line = p->line;
+    f->col = col_of(p, p->pos);
+    f->line_start = p->line_start;
+    f->raw_start = p->pos;
+    f->quoted = p->pos < p->len && p->buf[p->pos] == '"';
+    return f->quoted ? read_quoted(p, keep, f) : read_unquoted(p, f);
+}
+
+/* ---- header ---------------------------------------------------------- */
+
+/* Returns the offset of the first byte of the first invalid UTF-8 sequence
+ * in s[0..n) (overlong forms, surrogates and values past U+10FFFF are
+ * invalid), or n. */
+static size_t utf8_invalid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return i;
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += len;
+    }
+    return n;
+}
+
+/* Checks the raw bytes of a header field.  Quotes are ASCII, so the raw
+ * bytes are valid UTF-8 exactly when the unescaped name is, and checking
+ * them gives the position of the bad byte in the input directly. */
+static em_status check_utf8(parser *p, const field *f)
+{
+    const unsigned char *raw = (const unsigned char *)p->buf + f->raw_start;
+    size_t bad = f->raw_start + utf8_invalid(raw, f->raw_end - f->raw_start);
+    if (bad == f->raw_end)
+        return EM_OK;
+    /* A quoted name may span lines: find the line of the bad byte. */
+    long line = f->line;
+    size_t ls = f->line_start;
+    for (size_t i = f->raw_start; i < bad; i++) {
+        char c = p->buf[i];
+        if (c == '\n' || (c == '\r' && p->buf[i + 1] != '\n')) {
+            line++;
+            ls = i + 1;
+        }
+    }
+    return em_error_at(p->err, EM_ERR_PARSE, p->name, line,
+                       (long)(bad - ls + 1),
+                       "column name is not valid UTF-8 (byte 0x%02X)",
+                       (unsigned)p->buf[bad] & 0xFFu);
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t'))
+        (*s)++, (*n)--;
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+static em_status add_name(parser *p, const char *s, size_t n)
+{
+    char *b = grow(p->hnames, &p->hnames_cap, p->hnames_len + n + 1, 1);
+    if (!b)
+        return nomem(p);
+    p->hnames = b;
+    size_t *o = grow(p->hoff, &p->hoff_cap, p->nhead + 1, sizeof *o);
+    if (!o)
+        return nomem(p);
+    p->hoff = o;
+    memcpy(b + p->hnames_len, s, n);
+    b[p->hnames_len + n] = '\0';
+    o[p->nhead++] = p->hnames_len;
+    p->hnames_len += n + 1;
+    return EM_OK;
+}
+
+/* Reads the header row; unquoted names are trimmed of spaces and tabs. */
+static em_status read_header(parser *p)
+{
+    for (;;) {
+        field f;
+        em_status st = read_field(p, 1, &f);
+        if (st == EM_OK)
+            st = check_utf8(p, &f);
+        if (st != EM_OK)
+            return st;
+        if (!f.quoted)
+            trim(&f.data, &f.n);
+        if ((st = add_name(p, f.data, f.n)) != EM_OK)
+            return st;
+        if (at_row_end(p))
+            break;
+        p->pos++;
+    }
+    p->header_end_line = p->line;
+    if (p->pos < p->len)
+        newline(p);
+    return EM_OK;
+}
+
+/* ---- column selection ------------------------------------------------ */
+
+static em_status select_all(parser *p)
+{
+    p->sel = calloc(p->nhead, sizeof *p->sel);
+    p->map = calloc(p->nhead, sizeof *p->map);
+    if (!p->sel || !p->map)
+        return nomem(p);
+    for (size_t k = 0; k < p->nhead; k++) {
+        p->sel[k] = k;
+        p->map[k] = k + 1;
+    }
+    p->nsel = p->nhead;
+    return EM_OK;
+}
+
+static em_status no_such_name(parser *p, const char *tok, size_t n)
+{
+    char q[QUOTE_BUF], list[LIST_BUF];
+    quote_text(q, sizeof q, tok, n, 0);
+    column_list(p, list, sizeof list);
+    return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                       "no column named \"%s\" (columns: %s)", q, list);
+}
+
+/* Resolves a token of digits to a header index, or reports it. */
+static em_status resolve_index(parser *p, const char *tok, size_t n,
+                               size_t *k)
+{
+    size_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = (size_t)(tok[i] - '0');
+        v = v > (SIZE_MAX - d) / 10 ? SIZE_MAX : v * 10 + d;
+    }
+    if (v >= 1 && v <= p->nhead) {
+        *k = v - 1;
+        return EM_OK;
+    }
+    char q[QUOTE_BUF];
+    quote_text(q, sizeof q, tok, n, 0);
+    return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                       "column index %s is out of range (the file has %zu "
+                       "column%s)", q, p->nhead, plural(p->nhead));
+}
+
+/* Resolves one selection token (trimmed) to a header index. */
+static em_status resolve(parser *p, const char *tok, size_t n, size_t *k)
+{
+    size_t hits = 0, first = 0, second = 0, digits = 0;
+    trim(&tok, &n);
+    if (n == 0)
+        return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                           "empty entry in the column selection");
+    for (size_t j = 0; j < p->nhead; j++) {
+        const char *h = hname(p, j);
+        if (strlen(h) == n && memcmp(h, tok, n) == 0) {
+            if (hits++ == 0)
+                first = j;
+            else if (hits == 2)
+                second = j;
+        }
+    }
+    if (hits > 1) {
+        char q[QUOTE_BUF];
+        quote_text(q, sizeof q, tok, n, 1);
+        return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                           "column name \"%s\" is ambiguous: columns %zu and "
+                           "%zu share it", q, first + 1, second + 1);
+    }
+    if (hits == 1) {
+        *k = first;
+        return EM_OK;
+    }
+    while (digits < n && tok[digits] >= '0' && tok[digits] <= '9')
+        digits++;
+    if (digits == n)
+        return resolve_index(p, tok, n, k);
+    return no_such_name(p, tok, n);
+}
+
+static em_status select_columns(parser *p, const char *spec)
+{
+    if (!spec || !*spec)
+        return select_all(p);
+    size_t n = 1;
+    for (const char *s = spec; *s; s++)
+        n += *s == ',';
+    p->sel = calloc(n, sizeof *p->sel);
+    p->map = calloc(p->nhead, sizeof *p->map);
+    if (!p->sel || !p->map)
+        return nomem(p);
+    const char *tok = spec;
+    for (size_t j = 0; j < n; j++) {
+        const char *end = strchr(tok, ',');
+        if (!end)
+            end = tok + strlen(tok);
+        size_t k = 0;
+        em_status st = resolve(p, tok, (size_t)(end - tok), &k);
+        if (st != EM_OK)
+            return st;
+        if (p->map[k]) {
+            char q[QUOTE_BUF];
+            quote_text(q, sizeof q, hname(p, k), strlen(hname(p, k)), 1);
+            return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                               "column \"%s\" is selected twice", q);
+        }
+        p->map[k] = j + 1;
+        p->sel[j] = k;
+        tok = *end ? end + 1 : end;
+    }
+    p->nsel = n;
+    return EM_OK;
+}
+
+/* ---- numbers --------------------------------------------------------- */
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* [+-]?(digits[.digits*]|.digits)([eE][+-]?digits)? -- checked here rather
+ * than left to strtod, which also takes hex, inf, nan and locale forms. */
+static int is_decimal(const char *s, size_t n)
+{
+    size_t i = 0, mant = 0, exp = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    for (; i < n && is_digit(s[i]); i++)
+        mant++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && is_digit(s[i]); i++)
+            mant++;
+    if (mant == 0)
+        return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (; i < n && is_digit(s[i]); i++)
+            exp++;
+        if (exp == 0)
+            return 0;
+    }
+    return i == n;
+}
+
+static int is_missing(const char *s, size_t n)
+{
+    if (n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A'))
+        return 1;
+    return n == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'a'
+           && (s[2] | 0x20) == 'n';
+}
+
+/* Reports a bad numeric field: 'field K ("name"): what' at its start. */
+static em_status field_error(parser *p, const field *f, size_t k,
+                             const char *what)
+{
+    char q[QUOTE_BUF];
+    quote_text(q, sizeof q, hname(p, k), strlen(hname(p, k)), 1);
+    return em_error_at(p->err, EM_ERR_PARSE, p->name, f->line, f->col,
+                       "field %zu (\"%s\"): %s", k + 1, q, what);
+}
+
+static em_status bad_number(parser *p, const field *f, size_t k,
+                            const char *s, size_t n, const char *why)
+{
+    char q[QUOTE_BUF], what[QUOTE_BUF + 64];
+    quote_text(q, sizeof q, s, n, 0);
+    snprintf(what, sizeof what, "\"%s\" %s", q, why);
+    return field_error(p, f, k, what);
+}
+
+/* Parses field f of header column k into *out (NaN when missing). */
+static em_status parse_number(parser *p, const field *f, size_t k,
+                              double *out)
+{
+    const char *s = f->data;
+    size_t n = f->n;
+    if (!f->quoted)
+        trim(&s, &n);
+    if (is_missing(s, n)) {
+        *out = NAN;
+        return EM_OK;
+    }
+    if (n > MAX_NUMBER_LEN) {
+        char what[96];
+        snprintf(what, sizeof what, "field too long to be a number "
+                 "(%zu bytes, at most %d)", n, MAX_NUMBER_LEN);
+        return field_error(p, f, k, what);
+    }
+    if (!is_decimal(s, n))
+        return bad_number(p, f, k, s, n, "is not a number");
+    char tmp[MAX_NUMBER_LEN + 1], *end;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    double v = strtod(tmp, &end);
+    if (end != tmp + n) /* only if a locale changed the decimal point */
+        return bad_number(p, f, k, s, n, "is not a number");
+    if (isinf(v))
+        return bad_number(p, f, k, s, n, "is out of the range of a double");
+    *out = v; /* underflow to a subnormal or zero is fine */
+    return EM_OK;
+}
+
+/* ---- rows ------------------------------------------------------------ */
+
+static em_status reserve_row(parser *p)
+{
+    em_table *t = p->t;
+    size_t vcap = p->row_cap, lcap = p->row_cap;
+    double *v = grow(t->values, &vcap, t->nrows + 1, p->row_bytes);
+    if (!v)
+        return nomem(p);
+    t->values = v;
+    long *l = grow(t->lines, &lcap, t->nrows + 1, sizeof *l);
+    if (!l)
+        return nomem(p);
+    t->lines = l;
+    p->row_cap = vcap; /* == lcap: same start, same need */
+    return EM_OK;
+}
+
+/* Called at the start of a field past the header's count: counts the rest
+ * of the row for the message and reports it at that field. */
+static em_status too_many(parser *p)
+{
+    long line = p->line, col = col_of(p, p->pos);
+    size_t n = p->nhead;
+    for (;;) {
+        field f;
+        em_status st = read_field(p, 0, &f);
+        if (st != EM_OK)
+            return st;
+        n++;
+        if (at_row_end(p))
+            break;
+        p->pos++;
+    }
+    return em_error_at(p->err, EM_ERR_PARSE, p->name, line, col,
+                       "row has %zu fields, the header has %zu", n,
+                       p->nhead);
+}
+
+static em_status read_row(parser *p)
+{
+    long line = p->line, col = col_of(p, p->pos);
+    em_status st = reserve_row(p);
+    if (st != EM_OK)
+        return st;
+    double *vals = p->t->values + p->t->nrows * p->t->ncols;
+    size_t k = 0;
+    for (;;) {
+        if (k == p->nhead)
+            return too_many(p);
+        field f;
+        size_t j = p->map[k];
+        if ((st = read_field(p, j != 0, &f)) != EM_OK)
+            return st;
+        if (j && (st = parse_number(p, &f, k, &vals[j - 1])) != EM_OK)
+            return st;
+        k++;
+        if (at_row_end(p))
+            break;
+        p->pos++;
+    }
+    if (k < p->nhead)
+        return em_error_at(p->err, EM_ERR_PARSE, p->name, line, col,
+                           "row has %zu field%s, the header has %zu", k,
+                           plural(k), p->nhead);
+    p->t->lines[p->t->nrows++] = line;
+    if (p->pos < p->len)
+        newline(p);
+    return EM_OK;
+}
+
+static em_status read_rows(parser *p)
+{
+    for (;;) {
+        skip_blank_lines(p);
+        if (p->pos >= p->len)
+            break;
+        em_status st = read_row(p);
+        if (st != EM_OK)
+            return st;
+    }
+    if (p->t->nrows == 0)
+        return em_error_at(p->err, EM_ERR_PARSE, p->name,
+                           p->header_end_line + 1, 1,
+                           "no data rows after the header");
+    return EM_OK;
+}
+
+/* ---- driver ---------------------------------------------------------- */
+
+/* Sets up the output table's names and source once columns are chosen. */
+static em_status make_table(parser *p)
+{
+    em_table *t = p->t;
+    t->source = dup_str(p->name);
+    t->names = calloc(p->nsel, sizeof *t->names);
+    if (!t->source || !t->names)
+        return nomem(p);
+    t->ncols = p->nsel;
+    for (size_t j = 0; j < p->nsel; j++)
+        if (!(t->names[j] = dup_str(hname(p, p->sel[j]))))
+            return nomem(p);
+    if (p->nsel > SIZE_MAX / sizeof(double))
+        return nomem(p);
+    p->row_bytes = p->nsel * sizeof(double);
+    return EM_OK;
+}
+
+static em_status parse(parser *p, const char *columns)
+{
+    static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+    if (p->len >= 3 && memcmp(p->buf, bom, 3) == 0)
+        p->pos = p->line_start = 3;
+    skip_blank_lines(p);
+    if (p->pos >= p->len)
+        return em_error_at(p->err, EM_ERR_PARSE, p->name, 1, 1,
+                           "empty input: no header row");
+    em_status st = read_header(p);
+    if (st == EM_OK)
+        st = select_columns(p, columns);
+    if (st == EM_OK)
+        st = make_table(p);
+    if (st == EM_OK)
+        st = read_rows(p);
+    return st;
+}
+
+static em_status get_delim(const em_csv_options *opt, char *delim,
+                           em_error *err)
+{
+    char d = opt ? opt->delimiter : 0;
+    if (d == 0)
+        d = ',';
+    if (d == '"' || d == '\r' || d == '\n') {
+        char q[QUOTE_BUF];
+        quote_text(q, sizeof q, &d, 1, 0);
+        return em_error_set(err, EM_ERR_ARG,
+                            "the delimiter cannot be \"%s\" (a quote or a "
+                            "line break)", q);
+    }
+    *delim = d;
+    return EM_OK;
+}
+
+em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
+                             const em_csv_options *opt, em_table *out,
+                             em_error *err)
+{
+    em_error_clear(err);
+    if (!out)
+        return em_error_set(err, EM_ERR_ARG, "no output table given");
+    *out = (em_table){0};
+    if (!buf && len)
+        return em_error_set(err, EM_ERR_ARG, "no input buffer given");
+    parser p = {0};
+    em_status st = get_delim(opt, &p.delim, err);
+    if (st != EM_OK)
+        return st;
+    p.buf = buf;
+    p.len = len;
+    p.line = 1;
+    p.name = name ? name : "<input>";
+    p.err = err;
+    p.t = out;
+    st = parse(&p, opt ? opt->columns : NULL);
+    free(p.scratch);
+    free(p.hnames);
+    free(p.hoff);
+    free(p.sel);
+    free(p.map);
+    if (st != EM_OK)
+        em_table_free(out);
+    return st;
+}
+
+static em_status read_error(const char *name, int e, em_error *err)
+{
+#ifdef EISDIR
+    if (e == EISDIR)
+        return em_error_at(err, EM_ERR_IO, name, 0, 0,
+                           "cannot read: is a directory");
+#endif
+    return em_error_at(err, EM_ERR_IO, name, 0, 0, "cannot read: %s",
+                       e ? strerror(e) : "read error");
+}
+
+/* Reads all of f (a pipe is fine) into a malloc'd buffer. */
+static em_status read_all(FILE *f, const char *name, char **out, size_t *len,
+                          em_error *err)
+{
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        char *b = n > SIZE_MAX - READ_CHUNK
+                      ? NULL : grow(buf, &cap, n + READ_CHUNK, 1);
+        if (!b) {
+            free(buf);
+            return em_error_at(err, EM_ERR_NOMEM, name, 0, 0,
+                               "out of memory");
+        }
+        buf = b;
+        errno = 0;
+        size_t want = cap - n, got = fread(buf + n, 1, want, f);
+        int e = errno;
+        n += got;
+        if (got < want && ferror(f)) {
+            free(buf);
+            return read_error(name, e, err);
+        }
+        if (got < want)
+            break;
+    }
+    *out = buf;
+    *len = n;
+    return EM_OK;
+}
+
+em_status em_csv_read_stream(FILE *f, const char *name,
+                             const em_csv_options *opt, em_table *out,
+                             em_error *err)
+{
+    if (out)
+        *out = (em_table){0};
+    if (!f || !out)
+        return em_error_set(err, EM_ERR_ARG, "no stream or output given");
+    if (!name)
+        name = "<input>";
+    char *buf = NULL;
+    size_t len = 0;
+    em_status st = read_all(f, name, &buf, &len, err);
+    if (st != EM_OK)
+        return st;
+    st = em_csv_read_buffer(buf, len, name, opt, out, err);
+    free(buf);
+    return st;
+}
+
+em_status em_csv_read_file(const char *path, const em_csv_options *opt,
+                           em_table *out, em_error *err)
+{
+    if (out)
+        *out = (em_table){0};
+    if (!path || !out)
+        return em_error_set(err, EM_ERR_ARG, "no file name or output given");
+    if (strcmp(path, "-") == 0)
+        return em_csv_read_stream(stdin, "<stdin>", opt, out, err);
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return em_error_at(err, EM_ERR_IO, path, 0, 0, "cannot open: %s",
+                           e ? strerror(e) : "unknown error");
+    }
+    em_status st = em_csv_read_stream(f, path, opt, out, err);
+    fclose(f);
+    return st;
+}

@@ -1,0 +1,94 @@
+#include <errno.h>
+#include <string.h>
+
+#include "emfit/emfit.h"
+
+static void key(FILE *f, const char *k)
+{
+    fputs("  ", f);
+    em_json_write_string(f, k);
+    fputs(": ", f);
+}
+
+static void number_member(FILE *f, const char *k, double v)
+{
+    char buf[40];
+    key(f, k);
+    fprintf(f, "%s,\n", em_format_double(buf, sizeof buf, v));
+}
+
+static void string_array(FILE *f, const char *const *items, size_t n)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        em_json_write_string(f, items[i]);
+    }
+    fputc(']', f);
+}
+
+static void write_settings(FILE *f, const em_result_meta *meta)
+{
+    key(f, "settings");
+    fputc('{', f);
+    for (size_t i = 0; i < meta->nsettings; i++) {
+        fputs(i ? ", " : "", f);
+        em_json_write_string(f, meta->setting_keys[i]);
+        fprintf(f, ": %s", meta->setting_json[i]);
+    }
+    fputs("},\n", f);
+}
+
+static void write_params(FILE *f, const em_model *m, const double *theta)
+{
+    char buf[40];
+    key(f, "params");
+    fputs("{\n", f);
+    for (size_t i = 0; i < m->info.nparams; i++) {
+        fputs("    ", f);
+        em_json_write_string(f, m->info.param_names[i]);
+        fprintf(f, ": %s%s\n", em_format_double(buf, sizeof buf, theta[i]),
+                i + 1 < m->info.nparams ? "," : "");
+    }
+    fputs("  }\n", f);
+}
+
+em_status em_result_write(FILE *f, const em_model *m, const double *theta,
+                          const em_fit_result *res, const em_result_meta *meta,
+                          em_error *err)
+{
+    fputs("{\n", f);
+    key(f, "emfit_version");
+    em_json_write_string(f, em_version());
+    fputs(",\n", f);
+    key(f, "model");
+    em_json_write_string(f, m->type->name);
+    fputs(",\n", f);
+    key(f, "input");
+    em_json_write_string(f, meta->input);
+    fputs(",\n", f);
+    key(f, "columns");
+    string_array(f, meta->columns, meta->ncolumns);
+    fputs(",\n", f);
+    write_settings(f, meta);
+    key(f, "n");
+    fprintf(f, "%zu,\n", res->nobs);
+    key(f, "skipped_rows");
+    fprintf(f, "%zu,\n", m->info.nskipped);
+    key(f, "iterations");
+    fprintf(f, "%zu,\n", res->iterations);
+    key(f, "converged");
+    fprintf(f, "%s,\n", res->converged ? "true" : "false");
+    number_member(f, "loglik", res->loglik);
+    key(f, "free_params");
+    fprintf(f, "%zu,\n", res->nfree);
+    number_member(f, "aic", res->aic);
+    number_member(f, "bic", res->bic);
+    write_params(f, m, theta);
+    fputs("}\n", f);
+    if (fflush(f) != 0 || ferror(f))
+        return em_error_set(err, EM_ERR_IO, "cannot write the result: %s",
+                            strerror(errno));
+    return EM_OK;
+}

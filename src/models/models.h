@@ -1,0 +1,9 @@
+/* The model types built into the library (internal). */
+#ifndef EMFIT_MODELS_H
+#define EMFIT_MODELS_H
+
+#include "emfit/model.h"
+
+extern const em_model_type em_model_bvn;
+
+#endif

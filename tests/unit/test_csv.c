@@ -1,0 +1,668 @@
+/* Unit tests of the CSV reader (src/io/csv.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emfit/csv.h"
+#include "test_util.h"
+
+#define NAME "t.csv"
+
+/* Parses a NUL-terminated string with the given selection and delimiter. */
+static em_status parse_opt(const char *s, const char *cols, char delim,
+                           em_table *t, em_error *e)
+{
+    em_csv_options o = {delim, cols};
+    return em_csv_read_buffer(s, strlen(s), NAME, &o, t, e);
+}
+
+static em_status parse(const char *s, em_table *t, em_error *e)
+{
+    return em_csv_read_buffer(s, strlen(s), NAME, NULL, t, e);
+}
+
+static void assert_zeroed(const em_table *t)
+{
+    assert_int_equal(t->nrows, 0);
+    assert_int_equal(t->ncols, 0);
+    assert_null(t->names);
+    assert_null(t->values);
+    assert_null(t->lines);
+    assert_null(t->source);
+}
+
+static void assert_msg(const em_error *e, const char *frag)
+{
+    if (!strstr(e->msg, frag)) {
+        print_error("message \"%s\" lacks \"%s\"\n", e->msg, frag);
+        fail();
+    }
+}
+
+/* Parses buf[0..len) and expects an error st at line:col with frag in the
+ * message and the table left zeroed. */
+static void expect_err_n(const char *buf, size_t len, const char *cols,
+                         char delim, em_status st, long line, long col,
+                         const char *frag)
+{
+    em_csv_options o = {delim, cols};
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_buffer(buf, len, NAME, &o, &t, &e), st);
+    assert_int_equal(e.status, st);
+    assert_string_equal(e.file, NAME);
+    assert_int_equal(e.line, line);
+    assert_int_equal(e.col, col);
+    assert_msg(&e, frag);
+    assert_zeroed(&t);
+}
+
+static void expect_err(const char *s, em_status st, long line, long col,
+                       const char *frag)
+{
+    expect_err_n(s, strlen(s), NULL, 0, st, line, col, frag);
+}
+
+static void expect_arg(const char *s, const char *cols, const char *frag)
+{
+    expect_err_n(s, strlen(s), cols, 0, EM_ERR_ARG, 0, 0, frag);
+}
+
+/* Expects the single value of a one-column file "v\n<field>\n". */
+static void expect_number(const char *field, double want)
+{
+    char buf[600];
+    snprintf(buf, sizeof buf, "v\n%s\n", field);
+    em_table t;
+    em_error e;
+    assert_int_equal(parse(buf, &t, &e), EM_OK);
+    assert_int_equal(t.nrows, 1);
+    assert_close(em_table_at(&t, 0, 0), want, 0.0);
+    em_table_free(&t);
+}
+
+static void expect_nan(const char *s, size_t nvalues)
+{
+    em_table t;
+    em_error e;
+    assert_int_equal(parse(s, &t, &e), EM_OK);
+    assert_int_equal(t.nrows * t.ncols, nvalues);
+    for (size_t i = 0; i < nvalues; i++)
+        assert_true(isnan(t.values[i]));
+    em_table_free(&t);
+}
+
+/* Expects the 2-column file s to hold x = {1, 3}, y = {2, 4} on lines l0, l1. */
+static void expect_1234(const char *s, char delim, long l0, long l1)
+{
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt(s, NULL, delim, &t, &e), EM_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_int_equal(t.ncols, 2);
+    assert_string_equal(t.names[0], "x");
+    assert_string_equal(t.names[1], "y");
+    assert_close(em_table_at(&t, 0, 0), 1.0, 0.0);
+    assert_close(em_table_at(&t, 0, 1), 2.0, 0.0);
+    assert_close(em_table_at(&t, 1, 0), 3.0, 0.0);
+    assert_close(em_table_at(&t, 1, 1), 4.0, 0.0);
+    assert_int_equal(t.lines[0], l0);
+    assert_int_equal(t.lines[1], l1);
+    em_table_free(&t);
+}
+
+/* ---- basic shapes ---------------------------------------------------- */
+
+static void test_simple(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(parse("x,y\n1,2\n3.5,-4e2\n", &t, &e), EM_OK);
+    assert_int_equal(e.status, EM_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_int_equal(t.ncols, 2);
+    assert_string_equal(t.names[0], "x");
+    assert_string_equal(t.names[1], "y");
+    assert_string_equal(t.source, NAME);
+    assert_close(em_table_at(&t, 0, 0), 1.0, 0.0);
+    assert_close(em_table_at(&t, 0, 1), 2.0, 0.0);
+    assert_close(em_table_at(&t, 1, 0), 3.5, 0.0);
+    assert_close(em_table_at(&t, 1, 1), -400.0, 0.0);
+    assert_int_equal(t.lines[0], 2);
+    assert_int_equal(t.lines[1], 3);
+    em_table_free(&t);
+    assert_zeroed(&t);
+}
+
+static void test_line_ends(void **state)
+{
+    (void)state;
+    expect_1234("x,y\r\n1,2\r\n3,4\r\n", 0, 2, 3);
+    expect_1234("x,y\r1,2\r3,4\r", 0, 2, 3);
+    expect_1234("x,y\n1,2\r\n3,4\r", 0, 2, 3);
+    expect_1234("x,y\n1,2\n3,4", 0, 2, 3); /* no line end after the last row */
+}
+
+static void test_bom(void **state)
+{
+    (void)state;
+    expect_1234("\xEF\xBB\xBFx,y\n1,2\n3,4\n", 0, 2, 3);
+    /* A BOM is not counted in the columns of the first line. */
+    expect_err("\xEF\xBB\xBFx,\xFF\n1,2\n", EM_ERR_PARSE, 1, 3, "UTF-8");
+}
+
+static void test_blank_lines(void **state)
+{
+    (void)state;
+    expect_1234("\nx,y\n\n1,2\n\r\n\r3,4\n\n", 0, 4, 7);
+    /* An error after blank lines is on its physical line. */
+    expect_err("x,y\n\n\r\n1,q\n", EM_ERR_PARSE, 4, 3, "\"q\" is not a number");
+}
+
+static void test_trim(void **state)
+{
+    (void)state;
+    expect_1234("x , y\n 1 ,\t2\t\n  3\t\t, 4 \n", 0, 2, 3);
+    /* Quoted fields are not trimmed. */
+    expect_err("x,y\n1,\" 2\"\n", EM_ERR_PARSE, 2, 3, "is not a number");
+}
+
+static void test_delimiters(void **state)
+{
+    (void)state;
+    expect_1234("x\ty\n1\t2\n 3 \t 4 \n", '\t', 2, 3);
+    expect_1234("x;y\n1;2\n3;\"4\"\n", ';', 2, 3);
+    expect_1234("x y\n1 2\n3 4\n", ' ', 2, 3);
+    /* A space delimiter is never trimmed: two spaces make an empty field. */
+    expect_err_n("x y\n1  2\n", 9, NULL, ' ', EM_ERR_PARSE, 2, 4,
+                 "row has 3 fields, the header has 2");
+    expect_err_n("x;y\n1,5;2\n", 10, NULL, ';', EM_ERR_PARSE, 2, 1,
+                 "\"1,5\" is not a number");
+}
+
+static void test_bad_delimiter(void **state)
+{
+    (void)state;
+    const char bad[] = {'"', '\r', '\n'};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        em_table t;
+        em_error e;
+        assert_int_equal(parse_opt("x\n1\n", NULL, bad[i], &t, &e),
+                         EM_ERR_ARG);
+        assert_msg(&e, "delimiter");
+        assert_zeroed(&t);
+    }
+}
+
+/* ---- quoting --------------------------------------------------------- */
+
+static void test_quoted(void **state)
+{
+    (void)state;
+    const char *s = "\"x\",\"na\"\"me\",label\n"
+                    "1,2,\"a, b\"\n"
+                    "3,\"4\",\"multi\nline \"\"q\"\"\r\nend\"\n"
+                    "\"5\",6,\"\"\n";
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt(s, "x,na\"me", 0, &t, &e), EM_OK);
+    assert_int_equal(t.nrows, 3);
+    assert_int_equal(t.ncols, 2);
+    assert_string_equal(t.names[0], "x");
+    assert_string_equal(t.names[1], "na\"me");
+    assert_close(em_table_at(&t, 1, 1), 4.0, 0.0);
+    assert_close(em_table_at(&t, 2, 0), 5.0, 0.0);
+    assert_close(em_table_at(&t, 2, 1), 6.0, 0.0);
+    assert_int_equal(t.lines[0], 2);
+    assert_int_equal(t.lines[1], 3);
+    assert_int_equal(t.lines[2], 6); /* the quoted field spans lines 3-5 */
+    em_table_free(&t);
+}
+
+static void test_quoted_header_multiline(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(parse("\"a\nb\",y\n1,2\n", &t, &e), EM_OK);
+    assert_string_equal(t.names[0], "a\nb");
+    assert_int_equal(t.lines[0], 3);
+    em_table_free(&t);
+}
+
+static void test_unterminated_quote(void **state)
+{
+    (void)state;
+    expect_err("x,y\n1,\"2\n3,4\n", EM_ERR_PARSE, 2, 3, "unterminated");
+    expect_err("x,y\n1,2\n3,\"", EM_ERR_PARSE, 3, 3, "unterminated");
+    expect_err("\"x,y\n", EM_ERR_PARSE, 1, 1, "unterminated");
+}
+
+static void test_text_after_quote(void **state)
+{
+    (void)state;
+    expect_err("x,y\n\"1\"b,2\n", EM_ERR_PARSE, 2, 4, "after the closing quote");
+    expect_err("\"x\" ,y\n1,2\n", EM_ERR_PARSE, 1, 4, "after the closing quote");
+    /* Also in a column that is not selected. */
+    expect_err_n("x,y\n1,\"a\"\"\"b\n", 13, "x", 0, EM_ERR_PARSE, 2, 8,
+                 "after the closing quote");
+}
+
+/* ---- missing values and numbers ------------------------------------ */
+
+static void test_missing(void **state)
+{
+    (void)state;
+    expect_nan("x,y\n,NA\nNaN,nan\n\"\",nAN\n\"NA\", \n", 8);
+    expect_nan("x\nNA\n\"\"\n NaN \n", 3);
+    /* Only "NA" in that exact case. */
+    expect_err("x\nna\n", EM_ERR_PARSE, 2, 1, "\"na\" is not a number");
+}
+
+static void test_numbers_exact(void **state)
+{
+    (void)state;
+    expect_number("0.1", 0.1);
+    expect_number("1e-400", 0.0);
+    expect_number("4.9e-324", 4.9406564584124654e-324);
+    expect_number("2.2250738585072014e-308", DBL_MIN);
+    expect_number("1.7976931348623157e308", DBL_MAX);
+    expect_number("0.30000000000000004", 0.30000000000000004);
+    expect_number("9007199254740993", 9007199254740992.0); /* ties to even */
+    expect_number("12345678901234567", 12345678901234568.0);
+    expect_number("1.2345678901234567e-5", 1.2345678901234567e-5);
+    expect_number("+.5", 0.5);
+    expect_number("5.", 5.0);
+    expect_number("-0.25E+2", -25.0);
+    expect_number("\"1.5\"", 1.5);
+    em_table t;
+    em_error e;
+    assert_int_equal(parse("v\n-0\n", &t, &e), EM_OK);
+    assert_true(signbit(em_table_at(&t, 0, 0)));
+    em_table_free(&t);
+}
+
+static void test_not_numbers(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "abc", "inf", "-inf", "Infinity", "nan(1)", "0x1p3", "0x10",
+        "\"1,5\"", "1e", "1e+", ".", "+", "-", "1.2.3", "1 2", "e5",
+        "1d5", "--1", "1_000", "NAN1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "x,y\n1,%s\n", bad[i]);
+        expect_err(buf, EM_ERR_PARSE, 2, 3, "is not a number");
+    }
+    expect_err("x,y\n1,abc\n", EM_ERR_PARSE, 2, 3,
+               "field 2 (\"y\"): \"abc\" is not a number");
+}
+
+static void test_out_of_range(void **state)
+{
+    (void)state;
+    expect_err("x,y\n1,1e999\n", EM_ERR_PARSE, 2, 3,
+               "field 2 (\"y\"): \"1e999\" is out of the range of a double");
+    expect_err("x\n-1.7976931348623159e308\n", EM_ERR_PARSE, 2, 1,
+               "out of the range of a double");
+}
+
+static void test_long_field(void **state)
+{
+    (void)state;
+    char num[402];
+    char buf[600];
+    memset(num, '0', sizeof num);
+    num[0] = '1';
+    num[1] = '.';
+    num[400] = '\0'; /* "1.000...0", 400 bytes: still a number */
+    snprintf(buf, sizeof buf, "   %s   ", num);
+    expect_number(buf, 1.0);
+    num[400] = '0';
+    num[401] = '\0'; /* 401 bytes */
+    snprintf(buf, sizeof buf, "x,y\n1,%s\n", num);
+    expect_err(buf, EM_ERR_PARSE, 2, 3, "field too long to be a number");
+}
+
+static void test_message_escaping(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    char buf[200];
+    assert_int_equal(parse("x\n\x01\"b\xC3\n", &t, &e), EM_ERR_PARSE);
+    assert_msg(&e, "\"\\x01\\\"b\\xC3\" is not a number");
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, "x\n", 2);
+    memset(buf + 2, 'a', 100);
+    buf[102] = '\n';
+    assert_int_equal(parse(buf, &t, &e), EM_ERR_PARSE);
+    assert_msg(&e, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not");
+    assert_null(strstr(e.msg, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+
+/* ---- structure errors ---------------------------------------------- */
+
+static void test_ragged(void **state)
+{
+    (void)state;
+    expect_err("x,y\n1,2\n3\n", EM_ERR_PARSE, 3, 1,
+               "row has 1 field, the header has 2");
+    expect_err("x,y\n1,2\n3,4,5\n", EM_ERR_PARSE, 3, 5,
+               "row has 3 fields, the header has 2");
+    expect_err("x,y\n1,2,\n", EM_ERR_PARSE, 2, 5,
+               "row has 3 fields, the header has 2");
+    expect_err("x,y,z\n1,2,3\n10,20,30,\"a\nb\",50\n", EM_ERR_PARSE, 3, 10,
+               "row has 5 fields, the header has 3");
+    /* A line holding only a space is a row, not a blank line. */
+    expect_err("x,y\n1,2\n \n", EM_ERR_PARSE, 3, 1, "row has 1 field");
+}
+
+static void test_nul_byte(void **state)
+{
+    (void)state;
+    static const char a[] = "x,y\n1,2\n3,4\0\n";
+    expect_err_n(a, sizeof a - 1, NULL, 0, EM_ERR_PARSE, 3, 4,
+                 "NUL byte in input");
+    static const char b[] = "x,y\n1,\"a\nb\0\"\n";
+    expect_err_n(b, sizeof b - 1, "x", 0, EM_ERR_PARSE, 3, 2,
+                 "NUL byte in input");
+    static const char c[] = "x,\0y\n1,2\n";
+    expect_err_n(c, sizeof c - 1, NULL, 0, EM_ERR_PARSE, 1, 3,
+                 "NUL byte in input");
+    static const char d[] = "x,y\n\"1\"\0,2\n";
+    expect_err_n(d, sizeof d - 1, NULL, 0, EM_ERR_PARSE, 2, 4,
+                 "NUL byte in input");
+}
+
+static void test_empty_input(void **state)
+{
+    (void)state;
+    expect_err("", EM_ERR_PARSE, 1, 1, "empty input: no header row");
+    expect_err("\xEF\xBB\xBF", EM_ERR_PARSE, 1, 1, "empty input");
+    expect_err("\n\r\n\r\n", EM_ERR_PARSE, 1, 1, "empty input");
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_buffer(NULL, 0, NAME, NULL, &t, &e),
+                     EM_ERR_PARSE);
+    assert_zeroed(&t);
+}
+
+static void test_header_only(void **state)
+{
+    (void)state;
+    expect_err("x,y\n", EM_ERR_PARSE, 2, 1, "no data rows after the header");
+    expect_err("x,y", EM_ERR_PARSE, 2, 1, "no data rows");
+    expect_err("\n\nx,y\r\n\r\n\n", EM_ERR_PARSE, 4, 1, "no data rows");
+    expect_err("\"x\ny\",z\n", EM_ERR_PARSE, 3, 1, "no data rows");
+}
+
+static void test_header_utf8(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(parse("temp\xC3\xA9rature,\xE2\x82\xAC\n1,2\n", &t, &e),
+                     EM_OK);
+    assert_string_equal(t.names[0], "temp\xC3\xA9rature");
+    em_table_free(&t);
+    expect_err("x,\xC3(\n1,2\n", EM_ERR_PARSE, 1, 3, "not valid UTF-8");
+    expect_err("x,ab\xC0\x80\n1,2\n", EM_ERR_PARSE, 1, 5, "UTF-8");
+    expect_err("x,\xED\xA0\x80\n1,2\n", EM_ERR_PARSE, 1, 3, "UTF-8");
+    expect_err("x,\xF4\x90\x80\x80\n1,2\n", EM_ERR_PARSE, 1, 3, "UTF-8");
+    expect_err("x,\xE2\x82\n1,2\n", EM_ERR_PARSE, 1, 3, "UTF-8");
+    expect_err("\"a\nb\xFF\",y\n1,2\n", EM_ERR_PARSE, 2, 2, "UTF-8");
+    /* Data in unselected columns is not checked. */
+    assert_int_equal(parse_opt("x,t\n1,\xFF\n", "x", 0, &t, &e), EM_OK);
+    em_table_free(&t);
+}
+
+/* ---- column selection ---------------------------------------------- */
+
+static void expect_selection(const char *cols, const char *n0, double v0,
+                             const char *n1, double v1)
+{
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt("x,y,z\n1,2,3\n", cols, 0, &t, &e), EM_OK);
+    assert_int_equal(t.ncols, n1 ? 2 : 1);
+    assert_string_equal(t.names[0], n0);
+    assert_close(em_table_at(&t, 0, 0), v0, 0.0);
+    if (n1) {
+        assert_string_equal(t.names[1], n1);
+        assert_close(em_table_at(&t, 0, 1), v1, 0.0);
+    }
+    em_table_free(&t);
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    expect_selection("y", "y", 2.0, NULL, 0);
+    expect_selection("3", "z", 3.0, NULL, 0);
+    expect_selection("z,1", "z", 3.0, "x", 1.0);
+    expect_selection("y,x", "y", 2.0, "x", 1.0);
+    expect_selection(" y , 3 ", "y", 2.0, "z", 3.0);
+    /* Unselected columns may hold anything well quoted. */
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt("x,y,z\n1,2,3\n", "", 0, &t, &e), EM_OK);
+    assert_int_equal(t.ncols, 3); /* "" keeps every column */
+    em_table_free(&t);
+    assert_int_equal(parse_opt("x,y\n1,hello\n", "x", 0, &t, &e), EM_OK);
+    assert_int_equal(t.ncols, 1);
+    em_table_free(&t);
+}
+
+static void test_select_name_before_index(void **state)
+{
+    (void)state;
+    /* A token equal to a header name is a name, even when all digits. */
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt("a,1,b\n10,20,30\n", "1", 0, &t, &e), EM_OK);
+    assert_string_equal(t.names[0], "1");
+    assert_close(em_table_at(&t, 0, 0), 20.0, 0.0);
+    em_table_free(&t);
+}
+
+static void test_select_errors(void **state)
+{
+    (void)state;
+    const char *s = "x,y\n1,2\n";
+    expect_arg(s, "z", "no column named \"z\" (columns: x, y)");
+    expect_arg(s, "5", "column index 5 is out of range (the file has 2 columns)");
+    expect_arg(s, "0", "column index 0 is out of range");
+    expect_arg(s, "99999999999999999999999", "is out of range");
+    expect_arg(s, "x,1", "column \"x\" is selected twice");
+    expect_arg(s, "y,y", "column \"y\" is selected twice");
+    expect_arg(s, "x,", "empty");
+    expect_arg("x,y,x\n1,2,3\n", "x",
+               "column name \"x\" is ambiguous: columns 1 and 3 share it");
+    /* Duplicate names are fine when not selected by name. */
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_opt("x,y,x\n1,2,3\n", "3,2", 0, &t, &e), EM_OK);
+    assert_string_equal(t.names[0], "x");
+    assert_close(em_table_at(&t, 0, 0), 3.0, 0.0);
+    em_table_free(&t);
+    assert_int_equal(parse("x,y,x\n1,2,3\n", &t, &e), EM_OK);
+    assert_int_equal(t.ncols, 3);
+    em_table_free(&t);
+}
+
+/* ---- misc ------------------------------------------------------------ */
+
+static void test_null_error(void **state)
+{
+    (void)state;
+    em_table t;
+    assert_int_equal(em_csv_read_buffer("x\nq\n", 4, NAME, NULL, &t, NULL),
+                     EM_ERR_PARSE);
+    assert_zeroed(&t);
+    assert_int_equal(em_csv_read_buffer("x\n1\n", 4, NULL, NULL, &t, NULL),
+                     EM_OK);
+    assert_non_null(t.source);
+    em_table_free(&t);
+}
+
+/* Writes s to a new temporary file and returns its path in path. */
+static void temp_file(char *path, size_t size, const char *s)
+{
+    snprintf(path, size, "/tmp/test_csv_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n = strlen(s);
+    assert_int_equal(write(fd, s, n), (ssize_t)n);
+    assert_int_equal(close(fd), 0);
+}
+
+static void test_read_file(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, sizeof path, "a,b\n1,2\n3,x\n");
+    em_csv_options o = {0, "a"};
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_file(path, &o, &t, &e), EM_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(t.source, path);
+    assert_close(em_table_at(&t, 1, 0), 3.0, 0.0);
+    em_table_free(&t);
+    assert_int_equal(em_csv_read_file(path, NULL, &t, &e), EM_ERR_PARSE);
+    assert_string_equal(e.file, path);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.col, 3);
+    assert_zeroed(&t);
+    unlink(path);
+}
+
+static void test_read_stdin(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file(path, sizeof path, "x,y\n1,2\n3,4\n");
+    assert_non_null(freopen(path, "r", stdin));
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_file("-", NULL, &t, &e), EM_OK);
+    assert_string_equal(t.source, "<stdin>");
+    assert_int_equal(t.nrows, 2);
+    assert_close(em_table_at(&t, 1, 1), 4.0, 0.0);
+    em_table_free(&t);
+    unlink(path);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    const char *path = "/nonexistent/dir/data.csv";
+    assert_int_equal(em_csv_read_file(path, NULL, &t, &e), EM_ERR_IO);
+    assert_string_equal(e.file, path);
+    assert_msg(&e, "cannot open: No such file or directory");
+    assert_zeroed(&t);
+}
+
+static void test_directory(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_file("/tmp", NULL, &t, &e), EM_ERR_IO);
+    assert_string_equal(e.file, "/tmp");
+    assert_msg(&e, "is a directory");
+    assert_zeroed(&t);
+}
+
+static void test_read_stream_fmemopen(void **state)
+{
+    (void)state;
+    char data[] = "x,y\n1,2\n3,4\n";
+    FILE *f = fmemopen(data, strlen(data), "r");
+    assert_non_null(f);
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_stream(f, "mem", NULL, &t, &e), EM_OK);
+    fclose(f);
+    assert_string_equal(t.source, "mem");
+    assert_int_equal(t.nrows, 2);
+    assert_close(em_table_at(&t, 1, 0), 3.0, 0.0);
+    em_table_free(&t);
+}
+
+/* More than one read chunk and many rows: exercises buffer growth. */
+static void test_read_stream_large(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    const int n = 30000;
+    fputs("i,half\n", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,%d.5\n", i, i);
+    rewind(f);
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_stream(f, "big", NULL, &t, &e), EM_OK);
+    fclose(f);
+    assert_int_equal(t.nrows, (size_t)n);
+    for (int i = 0; i < n; i += 997) {
+        assert_close(em_table_at(&t, (size_t)i, 0), (double)i, 0.0);
+        assert_close(em_table_at(&t, (size_t)i, 1), i + 0.5, 0.0);
+        assert_int_equal(t.lines[i], i + 2);
+    }
+    em_table_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple),
+        cmocka_unit_test(test_line_ends),
+        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_blank_lines),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_delimiters),
+        cmocka_unit_test(test_bad_delimiter),
+        cmocka_unit_test(test_quoted),
+        cmocka_unit_test(test_quoted_header_multiline),
+        cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_text_after_quote),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_numbers_exact),
+        cmocka_unit_test(test_not_numbers),
+        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_long_field),
+        cmocka_unit_test(test_message_escaping),
+        cmocka_unit_test(test_ragged),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_empty_input),
+        cmocka_unit_test(test_header_only),
+        cmocka_unit_test(test_header_utf8),
+        cmocka_unit_test(test_select),
+        cmocka_unit_test(test_select_name_before_index),
+        cmocka_unit_test(test_select_errors),
+        cmocka_unit_test(test_null_error),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_stdin),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_read_stream_fmemopen),
+        cmocka_unit_test(test_read_stream_large),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
