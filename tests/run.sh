@@ -18,14 +18,18 @@ if [ -n "$need" ]; then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
-build() { # build DIR COMPILER
-    cmake -S . -B "$1" -DCMAKE_C_COMPILER="$2" -DCMAKE_BUILD_TYPE=Release \
-        -DEMFIT_WERROR=ON >/dev/null
-    cmake --build "$1" -j "$jobs"
-    ctest --test-dir "$1" --output-on-failure -j "$jobs"
+build() { # build DIR COMPILER [CMAKE-OPTIONS...]
+    dir=$1 cc=$2
+    shift 2
+    cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Release \
+        -DEMFIT_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 
 build build gcc
+# The same suite with AddressSanitizer (leaks included) and UBSan.
+build build-asan gcc -DEMFIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 if command -v clang >/dev/null 2>&1; then
     build build-clang clang
 else
