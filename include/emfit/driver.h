@@ -41,6 +41,10 @@ typedef struct em_fit_options {
     double tol;        /* relative change of the log-likelihood */
     em_trace_fn trace; /* may be NULL */
     void *trace_ctx;
+    /* NULL, or nparams flags: parameters held at their starting values.
+     * Only for a model whose type is fixable; they do not count as free
+     * parameters in AIC and BIC. */
+    const unsigned char *fixed;
 } em_fit_options;
 
 #define EM_DEFAULT_MAX_ITER 1000

@@ -41,6 +41,9 @@ typedef struct em_model_config {
     const char *estep; /* "full" or "mean" (bvn); NULL = the model's default */
     int has_fill;      /* bvn: start from the fit to data with missing = fill */
     double fill;
+    int has_sigma;     /* mixed-normal: known common standard deviation */
+    double sigma;
+    int free_sigma;    /* mixed-normal: estimate sigma too */
 } em_model_config;
 
 /* What a model instance tells the driver, fixed once created. */
@@ -84,10 +87,22 @@ typedef struct em_model_type {
     void (*estep)(const void *state, size_t begin, size_t end, double *stats);
 
     /* The maximisation: new parameters from the summed statistics.
-     * theta holds the current parameters on entry.  A breakdown (e.g. a
-     * singular covariance) is EM_ERR_NUMERIC. */
-    em_status (*mstep)(void *state, const double *stats, double *theta,
+     * theta holds the current parameters on entry.  fixed is NULL or a
+     * mask of nparams flags: a flagged parameter keeps its value and the
+     * others maximise with it held (only models with `fixable` get one).
+     * A breakdown (e.g. a singular covariance) is EM_ERR_NUMERIC. */
+    em_status (*mstep)(void *state, const double *stats,
+                       const unsigned char *fixed, double *theta,
                        em_error *err);
+
+    /* Optional: called on the final parameters; EM_ERR_DATA when they are
+     * not a fit to report (e.g. a stationary point where a parameter is
+     * not identified). */
+    em_status (*check_fit)(const void *state, const double *theta,
+                           em_error *err);
+
+    /* 1 when the M-step honours a fixed mask (--fix). */
+    int fixable;
 } em_model_type;
 
 /* A model instance: its type, its state and what it told the driver. */

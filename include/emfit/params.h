@@ -17,6 +17,12 @@ extern "C" {
 em_status em_params_assign(const em_model *m, const char *spec, double *theta,
                            em_error *err);
 
+/* Sets mask[i] = 1 for each parameter named in spec, "name[,name...]",
+ * and 0 for the others.  An unknown name or a name given twice is
+ * EM_ERR_ARG. */
+em_status em_params_mask(const em_model *m, const char *spec,
+                         unsigned char *mask, em_error *err);
+
 /* Sets theta entries from doc: its "params" member when it has one (a result
  * written by --result), else doc itself; either must be an object of
  * numbers keyed by parameter name.  Names not mentioned keep their value.

@@ -98,11 +98,27 @@ static em_status starting_values(const cli_options *opt, em_model *m,
     return EM_OK;
 }
 
+/* The mask of --fix, for models that can hold parameters. */
+static em_status fixed_params(const cli_options *opt, const em_model *m,
+                              unsigned char *fixed, em_error *err)
+{
+    if (!opt->fix)
+        return EM_OK;
+    if (!m->type->fixable)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--fix does not apply to the %s model",
+                            m->type->name);
+    em_error why;
+    if (em_params_mask(m, opt->fix, fixed, &why) != EM_OK)
+        return em_error_set(err, EM_ERR_ARG, "--fix: %s", why.msg);
+    return EM_OK;
+}
+
 /* The settings recorded in the result, as JSON literals. */
 typedef struct settings {
     const char *keys[8];
     const char *json[8];
-    char store[8][64];
+    char store[8][256];
     size_t n;
 } settings;
 
@@ -117,8 +133,30 @@ static void add_setting(settings *s, const char *key, const char *fmt, ...)
     s->n++;
 }
 
+/* "fixed": the held parameters as a JSON array of names. */
+static void add_fixed(settings *s, const em_model *m,
+                      const unsigned char *fixed)
+{
+    char *out = s->store[s->n];
+    size_t size = sizeof s->store[s->n], used = 1;
+    strcpy(out, "[");
+    for (size_t i = 0; i < m->info.nparams; i++) {
+        if (!fixed[i])
+            continue;
+        int n = snprintf(out + used, size - used, "%s\"%s\"",
+                         used > 1 ? ", " : "", m->info.param_names[i]);
+        if (n < 0 || (size_t)n >= size - used - 1)
+            break;
+        used += (size_t)n;
+    }
+    strcpy(out + used, "]");
+    s->keys[s->n] = "fixed";
+    s->json[s->n] = out;
+    s->n++;
+}
+
 static void collect_settings(const cli_options *opt, const em_model *m,
-                             settings *s)
+                             const unsigned char *fixed, settings *s)
 {
     char num[40];
     s->n = 0;
@@ -130,14 +168,25 @@ static void collect_settings(const cli_options *opt, const em_model *m,
     if (opt->config.has_fill)
         add_setting(s, "fill", "%s",
                     em_format_double(num, sizeof num, opt->config.fill));
+    if (em_model_accepts(m->type, "sigma") && !opt->config.free_sigma)
+        add_setting(s, "sigma", "%s",
+                    em_format_double(num, sizeof num,
+                                     opt->config.has_sigma ? opt->config.sigma
+                                                           : 1.0));
+    if (em_model_accepts(m->type, "free-sigma"))
+        add_setting(s, "free_sigma", "%s",
+                    opt->config.free_sigma ? "true" : "false");
+    if (opt->fix)
+        add_fixed(s, m, fixed);
 }
 
 static em_status write_result(const cli_options *opt, const em_model *m,
                               const em_table *data, const double *theta,
+                              const unsigned char *fixed,
                               const em_fit_result *res, em_error *err)
 {
     settings s;
-    collect_settings(opt, m, &s);
+    collect_settings(opt, m, fixed, &s);
     em_result_meta meta = {.input = opt->input,
                            .columns = (const char *const *)data->names,
                            .ncolumns = data->ncols,
@@ -175,7 +224,7 @@ static void closing_notes(const cli_options *opt, const em_model *m,
 
 static em_status fit_and_write(const cli_options *opt, em_model *m,
                                const em_table *data, double *theta,
-                               em_error *err)
+                               const unsigned char *fixed, em_error *err)
 {
     em_trace_writer tw;
     em_trace_writer_init(&tw, stdout, opt->trace, m->info.param_names,
@@ -186,13 +235,14 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     fo.tol = opt->tol;
     fo.trace = em_trace_write;
     fo.trace_ctx = &tw;
+    fo.fixed = opt->fix ? fixed : NULL;
     em_fit_result res;
     em_status st = em_fit(m, theta, &fo, &res, err);
     if (st != EM_OK)
         return st;
     closing_notes(opt, m, &res);
     if (opt->result)
-        st = write_result(opt, m, data, theta, &res, err);
+        st = write_result(opt, m, data, theta, fixed, &res, err);
     return st;
 }
 
@@ -204,6 +254,7 @@ static int run(const cli_options *opt)
     em_table data = {0};
     em_model m = {0};
     double *theta = NULL;
+    unsigned char *fixed = NULL;
     em_status st = find_model(opt, &type, &err);
     if (st != EM_OK)
         goto done;
@@ -213,15 +264,18 @@ static int run(const cli_options *opt)
     if ((st = em_model_create(type, &opt->config, &data, &m, &err)) != EM_OK)
         goto done;
     theta = calloc(m.info.nparams, sizeof *theta);
-    if (!theta) {
+    fixed = calloc(m.info.nparams, 1);
+    if (!theta || !fixed) {
         st = em_error_set(&err, EM_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = starting_values(opt, &m, theta, &err)) != EM_OK)
+    if ((st = fixed_params(opt, &m, fixed, &err)) != EM_OK ||
+        (st = starting_values(opt, &m, theta, &err)) != EM_OK)
         goto done;
-    st = fit_and_write(opt, &m, &data, theta, &err);
+    st = fit_and_write(opt, &m, &data, theta, fixed, &err);
 done:
     free(theta);
+    free(fixed);
     em_model_free(&m);
     em_table_free(&data);
     return st == EM_OK ? EXIT_OK : report(&err, opt->input);

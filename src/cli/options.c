@@ -11,6 +11,9 @@ enum {
     OPT_TOL,
     OPT_ESTEP,
     OPT_FILL,
+    OPT_FIX,
+    OPT_SIGMA,
+    OPT_FREE_SIGMA,
 };
 
 static const struct option long_options[] = {
@@ -25,6 +28,9 @@ static const struct option long_options[] = {
     {"tol", required_argument, NULL, OPT_TOL},
     {"estep", required_argument, NULL, OPT_ESTEP},
     {"fill", required_argument, NULL, OPT_FILL},
+    {"fix", required_argument, NULL, OPT_FIX},
+    {"sigma", required_argument, NULL, OPT_SIGMA},
+    {"free-sigma", no_argument, NULL, OPT_FREE_SIGMA},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -60,6 +66,8 @@ void cli_usage(FILE *f)
 "                         from the data\n"
 "      --init-params PATH start from the \"params\" of a --result file\n"
 "                         (--start, if also given, overrides it)\n"
+"      --fix LIST         hold these parameters at their starting values,\n"
+"                         e.g. --fix pi (three-coin, mixed-normal)\n"
 "\n"
 "bvn model:\n"
 "      --estep full|mean  full: true EM (default); mean: the document's\n"
@@ -67,6 +75,13 @@ void cli_usage(FILE *f)
 "                         conditional means only (not maximum likelihood)\n"
 "      --fill X           start from the fit to the data with every missing\n"
 "                         value set to X (the document uses 0)\n"
+"\n"
+"three-coin model: one or more 0/1 columns, the tosses of one row made with\n"
+"the same coin; parameters pi, p, q.\n"
+"\n"
+"mixed-normal model: one column; parameters mu, p (the weight of N(-mu))\n"
+"      --sigma X          the known common standard deviation (default 1)\n"
+"      --free-sigma       estimate sigma too (parameter sigma)\n"
 "\n"
 "Output:\n"
 "  -t, --trace FORMAT     per-iteration trace on stdout: table (default),\n"
@@ -197,6 +212,19 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         note_model_option(opt, "fill");
         opt->config.has_fill = 1;
         return parse_real("--fill", arg, &opt->config.fill, err);
+    case OPT_FIX: opt->fix = arg; return EM_OK;
+    case OPT_SIGMA:
+        note_model_option(opt, "sigma");
+        opt->config.has_sigma = 1;
+        if (parse_real("--sigma", arg, &opt->config.sigma, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (!(opt->config.sigma > 0))
+            return em_error_set(err, EM_ERR_ARG, "--sigma must be > 0");
+        return EM_OK;
+    case OPT_FREE_SIGMA:
+        note_model_option(opt, "free-sigma");
+        opt->config.free_sigma = 1;
+        return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;

@@ -27,6 +27,7 @@ typedef struct cli_options {
     const char *result;
     const char *init_params;
     const char *start;
+    const char *fix;
     size_t max_iter;
     double tol;
     em_model_config config;

@@ -64,29 +64,46 @@ static em_status check_monotone(const em_model *m, size_t t, double prev,
                         prev, ll, t, m->type->name);
 }
 
-static void fill_result(const em_model *m, size_t t, int converged, double ll,
-                        double nobs, em_fit_result *res)
+static size_t count_free(const em_model *m, const unsigned char *fixed)
 {
-    double k = (double)m->info.nfree;
+    size_t k = m->info.nfree;
+    for (size_t i = 0; fixed && i < m->info.nparams; i++)
+        k -= fixed[i] && k > 0;
+    return k;
+}
+
+static void fill_result(const em_model *m, const em_fit_options *opt,
+                        size_t t, int converged, double ll, double nobs,
+                        em_fit_result *res)
+{
+    size_t nfree = count_free(m, opt->fixed);
+    double k = (double)nfree;
     res->iterations = t;
     res->converged = converged;
     res->loglik = ll;
     res->nobs = (size_t)nobs;
-    res->nfree = m->info.nfree;
+    res->nfree = nfree;
     res->aic = 2.0 * k - 2.0 * ll;
     res->bic = k * log(nobs) - 2.0 * ll;
 }
 
 /* The M-step into a scratch vector, accepted only when it lands inside the
  * parameter space: a half-updated or out-of-domain theta never escapes. */
-static em_status mstep_checked(em_model *m, const double *stats, double *theta,
+static em_status mstep_checked(em_model *m, const double *stats,
+                               const unsigned char *fixed, double *theta,
                                double *next, size_t t, em_error *err)
 {
     size_t np = m->info.nparams, bad;
     memcpy(next, theta, np * sizeof *next);
-    em_status st = m->type->mstep(m->state, stats, next, err);
+    em_status st = m->type->mstep(m->state, stats, fixed, next, err);
     if (st != EM_OK)
         return st;
+    for (size_t i = 0; fixed && i < np; i++)
+        if (fixed[i] && memcmp(&next[i], &theta[i], sizeof next[i]) != 0)
+            return em_error_set(err, EM_ERR_BUG,
+                                "the %s model's M-step changed the fixed "
+                                "parameter %s: please report this bug",
+                                m->type->name, m->info.param_names[i]);
     if (m->type->check(m->state, next, &bad, err) != EM_OK)
         return em_error_set(err, EM_ERR_NUMERIC,
                             "the M-step of iteration %zu left the parameter "
@@ -106,6 +123,11 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
         if (st != EM_OK)
             return st;
         double ll = stats[EM_STAT_LOGLIK];
+        if (ll == -INFINITY)
+            return em_error_set(err, EM_ERR_NUMERIC,
+                                "the data have probability 0 under the "
+                                "parameters of iteration %zu%s",
+                                t, t ? "" : " (the start)");
         if (!isfinite(ll))
             return em_error_set(err, EM_ERR_NUMERIC,
                                 "the log-likelihood is not finite at "
@@ -118,10 +140,13 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
             return st;
         int converged = t > 0 && fabs(ll - prev) <= opt->tol * scale_of(ll);
         if (converged || t >= opt->max_iter) {
-            fill_result(m, t, converged, ll, stats[EM_STAT_NOBS], res);
-            return EM_OK;
+            fill_result(m, opt, t, converged, ll, stats[EM_STAT_NOBS], res);
+            return m->type->check_fit
+                       ? m->type->check_fit(m->state, theta, err)
+                       : EM_OK;
         }
-        if ((st = mstep_checked(m, stats, theta, next, t, err)) != EM_OK)
+        if ((st = mstep_checked(m, stats, opt->fixed, theta, next, t, err)) !=
+            EM_OK)
             return st;
         prev = ll;
     }
@@ -135,6 +160,10 @@ em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
         return EM_ERR_ARG;
     if (!(opt->tol >= 0))
         return em_error_set(err, EM_ERR_ARG, "the tolerance must be >= 0");
+    if (opt->fixed && !m->type->fixable)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the %s model cannot hold parameters fixed",
+                            m->type->name);
     size_t len = EM_STAT_HEADER + m->info.nstats;
     double *stats = calloc(len, sizeof *stats);
     double *block = calloc(len, sizeof *block);

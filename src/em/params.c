@@ -36,31 +36,43 @@ static int parse_finite(const char *s, size_t len, double *out)
     return 1;
 }
 
+/* Finds the parameter named by the nlen bytes at name, marking it in seen;
+ * an unknown or repeated name is EM_ERR_ARG. */
+static em_status find_once(const em_model *m, const char *name, size_t nlen,
+                           unsigned char *seen, size_t *index, em_error *err)
+{
+    char names[512];
+    size_t i;
+    for (i = 0; i < m->info.nparams; i++)
+        if (strlen(m->info.param_names[i]) == nlen &&
+            memcmp(m->info.param_names[i], name, nlen) == 0)
+            break;
+    if (i == m->info.nparams)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the %s model has no parameter \"%.*s\" (its "
+                            "parameters: %s)",
+                            m->type->name, (int)nlen, name,
+                            name_list(m, names, sizeof names));
+    if (seen[i])
+        return em_error_set(err, EM_ERR_ARG, "%s is given twice",
+                            m->info.param_names[i]);
+    seen[i] = 1;
+    *index = i;
+    return EM_OK;
+}
+
 /* Applies one "name=value" item of length len. */
 static em_status assign_one(const em_model *m, const char *item, size_t len,
                             double *theta, unsigned char *seen, em_error *err)
 {
-    char names[512];
     const char *eq = memchr(item, '=', len);
     if (!eq)
         return em_error_set(err, EM_ERR_ARG,
                             "\"%.*s\" is not of the form name=value",
                             (int)len, item);
     size_t nlen = (size_t)(eq - item), i;
-    for (i = 0; i < m->info.nparams; i++)
-        if (strlen(m->info.param_names[i]) == nlen &&
-            memcmp(m->info.param_names[i], item, nlen) == 0)
-            break;
-    if (i == m->info.nparams)
-        return em_error_set(err, EM_ERR_ARG,
-                            "the %s model has no parameter \"%.*s\" (its "
-                            "parameters: %s)",
-                            m->type->name, (int)nlen, item,
-                            name_list(m, names, sizeof names));
-    if (seen[i])
-        return em_error_set(err, EM_ERR_ARG, "%s is given twice",
-                            m->info.param_names[i]);
-    seen[i] = 1;
+    if (find_once(m, item, nlen, seen, &i, err) != EM_OK)
+        return EM_ERR_ARG;
     if (!parse_finite(eq + 1, len - nlen - 1, &theta[i]))
         return em_error_set(err, EM_ERR_ARG, "%s: \"%.*s\" is not a finite number",
                             m->info.param_names[i], (int)(len - nlen - 1),
@@ -85,6 +97,21 @@ em_status em_params_assign(const em_model *m, const char *spec, double *theta,
     }
     free(seen);
     return st;
+}
+
+em_status em_params_mask(const em_model *m, const char *spec,
+                         unsigned char *mask, em_error *err)
+{
+    memset(mask, 0, m->info.nparams);
+    for (const char *p = spec;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p), i;
+        if (find_once(m, p, len, mask, &i, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (!comma)
+            return EM_OK;
+        p = comma + 1;
+    }
 }
 
 em_status em_params_from_json(const em_model *m, const em_json *doc,

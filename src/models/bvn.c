@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/numeric.h"
 #include "models/models.h"
 
 enum { MU1, MU2, S1, S2, RHO, NPARAMS };
@@ -33,9 +34,6 @@ enum { SX = EM_STAT_HEADER, SY, SXX, SYY, SXY, STATS_END };
 static const char *const param_names[NPARAMS] = {"mu1", "mu2", "s1", "s2",
                                                  "rho"};
 static const char *const bvn_options[] = {"estep", "fill", NULL};
-
-/* log(2 pi) */
-#define LOG_2PI 1.8378770664093454836
 
 typedef struct bvn {
     const em_table *data;
@@ -235,9 +233,9 @@ static em_status bvn_prepare(void *state, const double *th, em_error *err)
     bvn *b = state;
     memcpy(b->th, th, sizeof b->th);
     b->one_m_r2 = 1.0 - th[RHO] * th[RHO];
-    b->ll_both = -LOG_2PI - log(th[S1]) - log(th[S2]) - 0.5 * log(b->one_m_r2);
-    b->ll_x = -0.5 * LOG_2PI - log(th[S1]);
-    b->ll_y = -0.5 * LOG_2PI - log(th[S2]);
+    b->ll_both = -EM_LOG_2PI - log(th[S1]) - log(th[S2]) - 0.5 * log(b->one_m_r2);
+    b->ll_x = -0.5 * EM_LOG_2PI - log(th[S1]);
+    b->ll_y = -0.5 * EM_LOG_2PI - log(th[S2]);
     return EM_OK;
 }
 
@@ -288,10 +286,11 @@ static void bvn_estep(const void *state, size_t begin, size_t end, double *s)
     }
 }
 
-static em_status bvn_mstep(void *state, const double *stats, double *th,
+static em_status bvn_mstep(void *state, const double *stats,
+                           const unsigned char *fixed, double *th,
                            em_error *err)
 {
-    (void)state;
+    (void)state, (void)fixed;
     double n = stats[EM_STAT_NOBS];
     const double *s = stats;
     double m1 = s[SX] / n, m2 = s[SY] / n;

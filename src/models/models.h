@@ -5,5 +5,7 @@
 #include "emfit/model.h"
 
 extern const em_model_type em_model_bvn;
+extern const em_model_type em_model_three_coin;
+extern const em_model_type em_model_mixed_normal;
 
 #endif

@@ -169,7 +169,7 @@ static void full_em_equals_the_closed_form(void **state)
     double stats[7];
     for (int it = 0; it < 500; it++) {
         assert_int_equal(em_estep_all(&m, th, stats, NULL), EM_OK);
-        assert_int_equal(m.type->mstep(m.state, stats, th, NULL), EM_OK);
+        assert_int_equal(m.type->mstep(m.state, stats, NULL, th, NULL), EM_OK);
     }
     for (size_t k = 0; k < 5; k++)
         assert_close(th[k], want[k], 1e-12);

@@ -56,10 +56,11 @@ static void fake_estep(const void *s, size_t b, size_t e, double *st)
         st[EM_STAT_HEADER] += (double)u;
     }
 }
-static em_status fake_mstep(void *s, const double *st, double *th,
+static em_status fake_mstep(void *s, const double *st,
+                            const unsigned char *fixed, double *th,
                             em_error *err)
 {
-    (void)err;
+    (void)err, (void)fixed;
     fake *f = s;
     f->stat_sum = st[EM_STAT_HEADER];
     if (f->escape)
