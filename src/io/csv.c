@@ -7,6 +7,7 @@
  * order mark is not counted in the columns of the first line.
  */
 #include "emfit/csv.h"
+#include "io/readall.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -19,7 +20,6 @@
 #define QUOTE_MAX 40                /* bytes of input text quoted in messages */
 #define QUOTE_BUF (QUOTE_MAX * 4 + 8) /* room for QUOTE_MAX \xHH escapes */
 #define LIST_BUF 256                /* "columns: a, b, ..." in messages */
-#define READ_CHUNK 65536
 
 /* One field as the lexer saw it.  data/n is its content without the
  * surrounding quotes and with "" unescaped (when it was kept). */
@@ -802,48 +802,6 @@ em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
     return st;
 }
 
-static em_status read_error(const char *name, int e, em_error *err)
-{
-#ifdef EISDIR
-    if (e == EISDIR)
-        return em_error_at(err, EM_ERR_IO, name, 0, 0,
-                           "cannot read: is a directory");
-#endif
-    return em_error_at(err, EM_ERR_IO, name, 0, 0, "cannot read: %s",
-                       e ? strerror(e) : "read error");
-}
-
-/* Reads all of f (a pipe is fine) into a malloc'd buffer. */
-static em_status read_all(FILE *f, const char *name, char **out, size_t *len,
-                          em_error *err)
-{
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        char *b = n > SIZE_MAX - READ_CHUNK
-                      ? NULL : grow(buf, &cap, n + READ_CHUNK, 1);
-        if (!b) {
-            free(buf);
-            return em_error_at(err, EM_ERR_NOMEM, name, 0, 0,
-                               "out of memory");
-        }
-        buf = b;
-        errno = 0;
-        size_t want = cap - n, got = fread(buf + n, 1, want, f);
-        int e = errno;
-        n += got;
-        if (got < want && ferror(f)) {
-            free(buf);
-            return read_error(name, e, err);
-        }
-        if (got < want)
-            break;
-    }
-    *out = buf;
-    *len = n;
-    return EM_OK;
-}
-
 em_status em_csv_read_stream(FILE *f, const char *name,
                              const em_csv_options *opt, em_table *out,
                              em_error *err)
@@ -856,7 +814,7 @@ em_status em_csv_read_stream(FILE *f, const char *name,
         name = "<input>";
     char *buf = NULL;
     size_t len = 0;
-    em_status st = read_all(f, name, &buf, &len, err);
+    em_status st = em_read_stream(f, name, &buf, &len, err);
     if (st != EM_OK)
         return st;
     st = em_csv_read_buffer(buf, len, name, opt, out, err);
@@ -871,16 +829,13 @@ em_status em_csv_read_file(const char *path, const em_csv_options *opt,
         *out = (em_table){0};
     if (!path || !out)
         return em_error_set(err, EM_ERR_ARG, "no file name or output given");
-    if (strcmp(path, "-") == 0)
-        return em_csv_read_stream(stdin, "<stdin>", opt, out, err);
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return em_error_at(err, EM_ERR_IO, path, 0, 0, "cannot open: %s",
-                           e ? strerror(e) : "unknown error");
-    }
-    em_status st = em_csv_read_stream(f, path, opt, out, err);
-    fclose(f);
+    const char *name;
+    char *buf = NULL;
+    size_t len = 0;
+    em_status st = em_read_path(path, &name, &buf, &len, err);
+    if (st != EM_OK)
+        return st;
+    st = em_csv_read_buffer(buf, len, name, opt, out, err);
+    free(buf);
     return st;
 }

@@ -8,6 +8,7 @@
  * advanced in exactly one place, skip_ws().
  */
 #include "emfit/json.h"
+#include "io/readall.h"
 
 #include <errno.h>
 #include <float.h>
@@ -662,71 +663,17 @@ em_status em_json_parse(const char *text, size_t len, const char *name,
 
 /* ------------------------------------------------------------------ files */
 
-static em_status read_error(const char *name, em_error *err)
-{
-    int e = errno; /* fread sets it on POSIX systems; 0 if it did not */
-#ifdef EISDIR
-    /* fopen succeeds on a directory; only reading it fails. */
-    if (e == EISDIR)
-        return em_error_at(err, EM_ERR_IO, name, 0, 0, "is a directory");
-#endif
-    return em_error_at(err, EM_ERR_IO, name, 0, 0, "read error: %s",
-                       e ? strerror(e) : "unknown error");
-}
-
-/* Reads all of f into a new buffer (not NUL-terminated). */
-static em_status read_all(FILE *f, const char *name, char **out, size_t *len,
-                          em_error *err)
-{
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t c = cap ? next_cap(cap) : 65536;
-            char *t = grow_to(buf, c, 1);
-            if (!t) {
-                free(buf);
-                return em_error_set(err, EM_ERR_NOMEM,
-                                    "out of memory reading %s", name);
-            }
-            buf = t;
-            cap = c;
-        }
-        errno = 0;
-        n += fread(buf + n, 1, cap - n, f);
-        if (ferror(f)) {
-            free(buf);
-            return read_error(name, err);
-        }
-        if (feof(f))
-            break;
-    }
-    *out = buf;
-    *len = n;
-    return EM_OK;
-}
-
 em_status em_json_parse_file(const char *path, em_json **out, em_error *err)
 {
-    int use_stdin;
-    const char *name;
-    FILE *f;
-    char *buf = NULL;
-    size_t len = 0;
-    em_status st;
     if (!path || !out)
         return em_error_set(err, EM_ERR_ARG,
                             "em_json_parse_file: bad arguments");
     *out = NULL;
-    use_stdin = strcmp(path, "-") == 0;
-    name = use_stdin ? "<stdin>" : path;
-    f = use_stdin ? stdin : fopen(path, "rb");
-    if (!f)
-        return em_error_at(err, EM_ERR_IO, path, 0, 0, "%s", strerror(errno));
-    st = read_all(f, name, &buf, &len, err);
-    if (!use_stdin)
-        fclose(f);
-    if (st)
+    const char *name;
+    char *buf = NULL;
+    size_t len = 0;
+    em_status st = em_read_path(path, &name, &buf, &len, err);
+    if (st != EM_OK)
         return st;
     st = em_json_parse(buf, len, name, out, err);
     free(buf);
