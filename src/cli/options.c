@@ -101,9 +101,12 @@ void cli_usage(FILE *f)
 "  6  internal error: the log-likelihood decreased (please report it)\n"
 "  7  out of memory\n"
 "\n"
-"Example:\n"
+"Examples:\n"
 "  emfit --model bvn data/efron_hastie_bvn.csv\n"
-"  emfit --model bvn --trace none --result - data/efron_hastie_bvn.csv\n",
+"  emfit --model bvn --trace none --result - data/efron_hastie_bvn.csv\n"
+"  emfit --model bvn --estep mean --fill 0 --tol 0 --max-iter 19 \\\n"
+"        data/efron_hastie_bvn.csv     # document 000's table\n"
+"  emfit --model three-coin --start pi=0.4,p=0.6,q=0.7 data/three_coin_li.csv\n",
             EM_DEFAULT_MAX_ITER, EM_DEFAULT_TOL);
 }
 
