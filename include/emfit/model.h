@@ -44,6 +44,11 @@ typedef struct em_model_config {
     int has_sigma;     /* mixed-normal: known common standard deviation */
     double sigma;
     int free_sigma;    /* mixed-normal: estimate sigma too */
+    size_t k;          /* gmm: components (0 = the model's default) */
+    const char *cov;   /* gmm: full, diag, spherical or tied; NULL = full */
+    int has_reg;       /* gmm: added to every covariance diagonal */
+    double reg;
+    const char *init;  /* gmm: kmeans++ or random; NULL = kmeans++ */
 } em_model_config;
 
 /* What a model instance tells the driver, fixed once created. */
@@ -56,6 +61,9 @@ typedef struct em_model_info {
     size_t nskipped;                /* units left out (no observed value) */
     int monotone; /* 1: each iteration is a true EM step, so the
                      log-likelihood must not decrease */
+    double slack; /* relative decrease still taken as rounding, when a
+                     model needs more than EM_MONOTONE_SLACK (e.g. because
+                     of a regularised M-step); 0 = the default */
 } em_model_info;
 
 typedef struct em_model_type {
@@ -71,8 +79,11 @@ typedef struct em_model_type {
                         void **state, em_model_info *info, em_error *err);
     void (*destroy)(void *state);
 
-    /* The default starting point, computed from the data. */
-    em_status (*init)(void *state, double *theta, em_error *err);
+    /* The default starting point, computed from the data; a model with
+     * random starts draws them from seed alone, so a seed gives one start
+     * on every machine. */
+    em_status (*init)(void *state, unsigned long long seed, double *theta,
+                      em_error *err);
 
     /* EM_OK when theta lies in the parameter space; otherwise EM_ERR_ARG
      * naming the first bad parameter (and *bad set to its index). */

@@ -29,6 +29,7 @@ typedef struct cli_options {
     const char *start;
     const char *fix;
     size_t max_iter;
+    unsigned long long seed;
     double tol;
     em_model_config config;
     int quiet;

@@ -55,7 +55,7 @@ static em_status check_monotone(const em_model *m, size_t t, double prev,
 {
     if (!m->info.monotone || t == 0)
         return EM_OK;
-    if (ll >= prev - EM_MONOTONE_SLACK * scale_of(ll))
+    if (ll >= prev - fmax(EM_MONOTONE_SLACK, m->info.slack) * scale_of(ll))
         return EM_OK;
     return em_error_set(err, EM_ERR_BUG,
                         "the log-likelihood decreased from %.17g to %.17g at "

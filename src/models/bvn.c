@@ -213,8 +213,10 @@ static em_status bvn_check(const void *state, const double *th, size_t *bad,
     return EM_OK;
 }
 
-static em_status bvn_init(void *state, double *th, em_error *err)
+static em_status bvn_init(void *state, unsigned long long seed,
+                           double *th, em_error *err)
 {
+    (void)seed;
     bvn *b = state;
     size_t bad;
     start_moments(b, th);

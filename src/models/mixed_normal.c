@@ -116,8 +116,10 @@ static double sigma_of(const mixed_normal *m, const double *th)
 /* The default start, by moments: E[y^2] = mu^2 + s^2 gives mu (with s
  * started at half the standard deviation when it is free), and
  * E[y] = (1 - 2p) mu gives p, kept inside [0.1, 0.9]. */
-static em_status mn_init(void *state, double *th, em_error *err)
+static em_status mn_init(void *state, unsigned long long seed,
+                          double *th, em_error *err)
 {
+    (void)seed;
     (void)err;
     const mixed_normal *m = state;
     double n = 0, sy = 0, syy = 0;

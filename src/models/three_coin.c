@@ -111,8 +111,10 @@ static em_status tc_create(const em_model_config *cfg, const em_table *data,
 /* The default start: pi = 1/2 and p, q on either side of the overall
  * heads rate m, so that pi p + (1 - pi) q = m.  p = q would be a fixed
  * point EM never leaves. */
-static em_status tc_init(void *state, double *th, em_error *err)
+static em_status tc_init(void *state, unsigned long long seed,
+                          double *th, em_error *err)
 {
+    (void)seed;
     (void)err;
     const three_coin *c = state;
     double h = 0, n = 0;

@@ -82,7 +82,7 @@ static em_status fit(const em_table *t, const em_model_config *cfg,
     em_status st = em_model_create(em_model_find("bvn"), cfg, t, m, NULL);
     if (st != EM_OK)
         return st;
-    st = m->type->init(m->state, th, NULL);
+    st = m->type->init(m->state, 0, th, NULL);
     if (st != EM_OK)
         return st;
     em_fit_options o = {.max_iter = max_iter, .tol = tol,
@@ -342,7 +342,7 @@ static void degenerate_data_are_refused(void **state)
     t = table_of(line, 4);
     double th[5];
     assert_int_equal(em_model_create(bvn, &cfg, &t, &m, &err), EM_OK);
-    assert_int_not_equal(m.type->init(m.state, th, &err), EM_OK);
+    assert_int_not_equal(m.type->init(m.state, 0, th, &err), EM_OK);
     em_model_free(&m);
 }
 

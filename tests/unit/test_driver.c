@@ -25,9 +25,10 @@ static em_status fake_create(const em_model_config *cfg, const em_table *data,
     return EM_OK;
 }
 static void fake_destroy(void *s) { (void)s; }
-static em_status fake_init(void *s, double *th, em_error *err)
+static em_status fake_init(void *s, unsigned long long seed, double *th,
+                           em_error *err)
 {
-    (void)s, (void)err;
+    (void)s, (void)err, (void)seed;
     th[0] = 0;
     return EM_OK;
 }

@@ -222,7 +222,7 @@ static void fit_default(const em_model_config *cfg, double sigma,
     em_fit_result res;
     em_error err;
     assert_int_equal(make(&t, cfg, &m, NULL), EM_OK);
-    assert_int_equal(m.type->init(m.state, th, NULL), EM_OK);
+    assert_int_equal(m.type->init(m.state, 0, th, NULL), EM_OK);
     em_status st = run(&m, th, 1000, 1e-10, NULL, NULL, &res, &err);
     if (st != EM_OK)
         fail_msg("status %d: %s", (int)st, err.msg);
@@ -360,7 +360,7 @@ static void edge_cases(void **state)
     em_table t = column(same, 5, 1);
     em_model_config known = {.has_sigma = 1, .sigma = 0.5};
     assert_int_equal(make(&t, &known, &m, NULL), EM_OK);
-    assert_int_equal(m.type->init(m.state, th, NULL), EM_OK);
+    assert_int_equal(m.type->init(m.state, 0, th, NULL), EM_OK);
     em_status st = run(&m, th, 1000, 1e-10, NULL, NULL, &res, &err);
     if (st != EM_OK)
         fail_msg("all equal: status %d: %s", (int)st, err.msg);
@@ -376,7 +376,7 @@ static void edge_cases(void **state)
     em_table u = column(one, 1, 1);
     em_model_config unit = {0};
     assert_int_equal(make(&u, &unit, &m, NULL), EM_OK);
-    assert_int_equal(m.type->init(m.state, th, NULL), EM_OK);
+    assert_int_equal(m.type->init(m.state, 0, th, NULL), EM_OK);
     st = run(&m, th, 1000, 1e-10, NULL, NULL, &res, &err);
     if (st != EM_OK)
         fail_msg("one row: status %d: %s", (int)st, err.msg);

@@ -220,7 +220,7 @@ static void recovers_simulated_parameters(void **state)
     em_model m;
     em_fit_result res;
     assert_int_equal(make(&t, &m, NULL), EM_OK);
-    assert_int_equal(m.type->init(m.state, th, NULL), EM_OK);
+    assert_int_equal(m.type->init(m.state, 0, th, NULL), EM_OK);
     assert_int_equal(run(&m, th, 1000, 1e-10, NULL, NULL, &res, NULL), EM_OK);
     assert_true(res.converged);
     int same = fabs(th[PI] - 0.3) <= 0.02 && fabs(th[P] - 0.8) <= 0.02 &&
@@ -287,8 +287,8 @@ static void bad_values_and_empty_rows(void **state)
     assert_int_equal(make(&a, &ma, NULL), EM_OK);
     assert_int_equal(make(&b, &mb, NULL), EM_OK);
     assert_int_equal(mb.info.nskipped, ma.info.nskipped + 1);
-    assert_int_equal(ma.type->init(ma.state, tha, NULL), EM_OK);
-    assert_int_equal(mb.type->init(mb.state, thb, NULL), EM_OK);
+    assert_int_equal(ma.type->init(ma.state, 0, tha, NULL), EM_OK);
+    assert_int_equal(mb.type->init(mb.state, 0, thb, NULL), EM_OK);
     assert_int_equal(run(&ma, tha, 300, 0, NULL, NULL, &ra, NULL), EM_OK);
     assert_int_equal(run(&mb, thb, 300, 0, NULL, NULL, &rb, NULL), EM_OK);
     for (size_t k = 0; k < 3; k++)
