@@ -116,9 +116,9 @@ static em_status fixed_params(const cli_options *opt, const em_model *m,
 
 /* The settings recorded in the result, as JSON literals. */
 typedef struct settings {
-    const char *keys[8];
-    const char *json[8];
-    char store[8][256];
+    const char *keys[16];
+    const char *json[16];
+    char store[16][256];
     size_t n;
 } settings;
 
@@ -176,6 +176,18 @@ static void collect_settings(const cli_options *opt, const em_model *m,
     if (em_model_accepts(m->type, "free-sigma"))
         add_setting(s, "free_sigma", "%s",
                     opt->config.free_sigma ? "true" : "false");
+    if (em_model_accepts(m->type, "k")) {
+        add_setting(s, "k", "%zu", opt->config.k ? opt->config.k : 1);
+        add_setting(s, "cov", "\"%s\"", opt->config.cov ? opt->config.cov
+                                                         : "full");
+        add_setting(s, "reg", "%s",
+                    em_format_double(num, sizeof num,
+                                     opt->config.has_reg ? opt->config.reg
+                                                         : 1e-6));
+        add_setting(s, "init", "\"%s\"",
+                    opt->config.init ? opt->config.init : "kmeans++");
+        add_setting(s, "seed", "%llu", opt->seed);
+    }
     if (opt->fix)
         add_fixed(s, m, fixed);
 }

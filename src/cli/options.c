@@ -14,6 +14,10 @@ enum {
     OPT_FIX,
     OPT_SIGMA,
     OPT_FREE_SIGMA,
+    OPT_COV,
+    OPT_REG,
+    OPT_INIT,
+    OPT_SEED,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +35,11 @@ static const struct option long_options[] = {
     {"fix", required_argument, NULL, OPT_FIX},
     {"sigma", required_argument, NULL, OPT_SIGMA},
     {"free-sigma", no_argument, NULL, OPT_FREE_SIGMA},
+    {"components", required_argument, NULL, 'k'},
+    {"cov", required_argument, NULL, OPT_COV},
+    {"reg", required_argument, NULL, OPT_REG},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -78,6 +87,14 @@ void cli_usage(FILE *f)
 "\n"
 "three-coin model: one or more 0/1 columns, the tosses of one row made with\n"
 "the same coin; parameters pi, p, q.\n"
+"\n"
+"gmm model: the selected columns; parameters w1.., mean1_1.., and\n"
+"cov1_1_1.. (full), var1_1.. (diag), var1.. (spherical) or cov_1_1.. (tied)\n"
+"  -k, --components K     number of components (default 1)\n"
+"      --cov TYPE         full (default), diag, spherical or tied\n"
+"      --reg X            added to every covariance diagonal (default 1e-6)\n"
+"      --init METHOD      kmeans++ (default) or random starting centres\n"
+"      --seed S           seed of the random start (default 1)\n"
 "\n"
 "mixed-normal model: one column; parameters mu, p (the weight of N(-mu))\n"
 "      --sigma X          the known common standard deviation (default 1)\n"
@@ -228,6 +245,36 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         note_model_option(opt, "free-sigma");
         opt->config.free_sigma = 1;
         return EM_OK;
+    case 'k':
+        note_model_option(opt, "k");
+        if (parse_count("--components", arg, &opt->config.k, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->config.k == 0)
+            return em_error_set(err, EM_ERR_ARG, "-k must be at least 1");
+        return EM_OK;
+    case OPT_COV:
+        note_model_option(opt, "cov");
+        opt->config.cov = arg;
+        return EM_OK;
+    case OPT_REG:
+        note_model_option(opt, "reg");
+        opt->config.has_reg = 1;
+        if (parse_real("--reg", arg, &opt->config.reg, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->config.reg < 0)
+            return em_error_set(err, EM_ERR_ARG, "--reg must be >= 0");
+        return EM_OK;
+    case OPT_INIT:
+        note_model_option(opt, "init");
+        opt->config.init = arg;
+        return EM_OK;
+    case OPT_SEED: {
+        size_t seed = 0;
+        if (parse_count("--seed", arg, &seed, err) != EM_OK)
+            return EM_ERR_ARG;
+        opt->seed = seed;
+        return EM_OK;
+    }
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -250,11 +297,12 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
 {
     *opt = (cli_options){.trace = EM_TRACE_TABLE,
                          .max_iter = EM_DEFAULT_MAX_ITER,
+                         .seed = 1,
                          .tol = EM_DEFAULT_TOL};
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:c:d:t:r:s:n:qhV", long_options,
+    while ((c = getopt_long(argc, argv, ":m:c:d:t:r:s:n:k:qhV", long_options,
                             NULL)) != -1) {
         if (c == '?' || c == ':')
             return bad_option(c, argv, err);

@@ -7,5 +7,6 @@
 extern const em_model_type em_model_bvn;
 extern const em_model_type em_model_three_coin;
 extern const em_model_type em_model_mixed_normal;
+extern const em_model_type em_model_gmm;
 
 #endif

@@ -6,6 +6,7 @@
 
 static const em_model_type *const registry[] = {
     &em_model_bvn,
+    &em_model_gmm,
     &em_model_three_coin,
     &em_model_mixed_normal,
     NULL,

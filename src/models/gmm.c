@@ -1,0 +1,815 @@
+/* gmm: a mixture of K Gaussians in D dimensions, with missing values.
+ *
+ * Parameters (theta), in this order:
+ *   w1..wK                weights
+ *   mean{k}_{i}           K x D means
+ *   covariances, by structure:
+ *     full       cov{k}_{i}_{j}, i <= j   (K x D(D+1)/2)
+ *     diag       var{k}_{i}               (K x D)
+ *     spherical  var{k}                   (K)
+ *     tied       cov_{i}_{j}, i <= j      (D(D+1)/2, shared)
+ *
+ * E-step, in log space: for each row and component, the log-density of the
+ * row's observed coordinates o under N(mu_o, S_oo) via the Cholesky factor
+ * of S_oo (never an inverse), log-sum-exp over components for the row's
+ * log-likelihood and responsibilities r.  Missing coordinates m enter the
+ * statistics through their conditional moments given o:
+ *   E[x_m] = mu_m + S_mo S_oo^-1 (x_o - mu_o) = mu_m + W^T y,
+ *   Cov[x_m] = S_mm - W^T W,    with y = L^-1 (x_o - mu_o), W = L^-1 S_om,
+ * so a row with nothing missing is exactly the ordinary E-step.
+ *
+ * Statistics per component, about its current mean mu (the shift keeps
+ * second moments free of cancellation): N_k = sum r, S1 = sum r d,
+ * S2 = sum r (d d^T + conditional covariance), d = E[x] - mu.
+ *
+ * M-step: w = N_k / N, mu += S1 / N_k, and with M = S2 / N_k - (S1/N_k)^2
+ * the covariance is M (full), diag(M) (diag), trace(M) / D (spherical) or
+ * sum_k N_k M_k / N (tied), plus reg on the diagonal.  reg (default 1e-6,
+ * as scikit-learn's reg_covar) keeps a component that collapses onto few
+ * points from a singular covariance.  A component whose responsibilities
+ * all underflow to 0 keeps its mean and covariance with weight 0.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/linalg.h"
+#include "core/numeric.h"
+#include "core/rng.h"
+#include "models/models.h"
+
+typedef enum { COV_FULL, COV_DIAG, COV_SPHERICAL, COV_TIED } cov_type;
+
+static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
+static const char *const gmm_options[] = {"k", "cov", "reg", "init", NULL};
+
+#define DEFAULT_REG 1e-6
+
+typedef struct gmm {
+    const em_table *data;
+    size_t n, d, k;
+    cov_type cov;
+    double reg;
+    int init_random;
+    size_t nparams, ncov; /* ncov: covariance parameters per component
+                             (all of them for tied) */
+    size_t tri;           /* D(D+1)/2 */
+    size_t nstat_k;       /* statistics per component */
+    char **names;
+    /* prepared per iteration */
+    double *logw; /* K */
+    double *mu;   /* K x D */
+    double *sig;  /* K x D x D, full matrices */
+    double *chol; /* K x D x D, Cholesky factors of sig */
+    double *logdet;
+} gmm;
+
+/* ---- layout -------------------------------------------------------- */
+
+static size_t off_mean(const gmm *g, size_t k)
+{
+    return g->k + k * g->d;
+}
+
+static size_t off_cov(const gmm *g, size_t k)
+{
+    return g->k + g->k * g->d + (g->cov == COV_TIED ? 0 : k * g->ncov);
+}
+
+/* Index of (i, j), i <= j, in a packed upper triangle of size d. */
+static size_t tri_index(size_t d, size_t i, size_t j)
+{
+    return i * d - i * (i - 1) / 2 + (j - i);
+}
+
+/* Expands component k's covariance parameters into a full matrix. */
+static void expand_cov(const gmm *g, const double *th, size_t k, double *s)
+{
+    const double *c = th + off_cov(g, k);
+    size_t d = g->d;
+    memset(s, 0, d * d * sizeof *s);
+    for (size_t i = 0; i < d; i++) {
+        if (g->cov == COV_DIAG)
+            s[i * d + i] = c[i];
+        else if (g->cov == COV_SPHERICAL)
+            s[i * d + i] = c[0];
+        else
+            for (size_t j = i; j < d; j++)
+                s[i * d + j] = s[j * d + i] = c[tri_index(d, i, j)];
+    }
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static char *format_name(const char *fmt, size_t a, size_t b, size_t c)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, a, b, c);
+    size_t n = strlen(buf) + 1;
+    char *s = malloc(n);
+    if (s)
+        memcpy(s, buf, n);
+    return s;
+}
+
+static int make_names(gmm *g)
+{
+    size_t d = g->d, p = 0;
+    char **nm = g->names;
+    for (size_t k = 0; k < g->k; k++)
+        nm[p++] = format_name("w%zu", k + 1, 0, 0);
+    for (size_t k = 0; k < g->k; k++)
+        for (size_t i = 0; i < d; i++)
+            nm[p++] = format_name("mean%zu_%zu", k + 1, i + 1, 0);
+    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; k < ncomp; k++) {
+        if (g->cov == COV_SPHERICAL)
+            nm[p++] = format_name("var%zu", k + 1, 0, 0);
+        for (size_t i = 0; g->cov == COV_DIAG && i < d; i++)
+            nm[p++] = format_name("var%zu_%zu", k + 1, i + 1, 0);
+        for (size_t i = 0; (g->cov == COV_FULL || g->cov == COV_TIED) && i < d;
+             i++)
+            for (size_t j = i; j < d; j++)
+                nm[p++] = g->cov == COV_TIED
+                              ? format_name("cov_%zu_%zu", i + 1, j + 1, 0)
+                              : format_name("cov%zu_%zu_%zu", k + 1, i + 1,
+                                            j + 1);
+    }
+    for (size_t i = 0; i < p; i++)
+        if (!nm[i])
+            return 0;
+    return 1;
+}
+
+/* ---- create ----------------------------------------------------------- */
+
+static void gmm_destroy(void *state)
+{
+    gmm *g = state;
+    if (!g)
+        return;
+    for (size_t i = 0; g->names && i < g->nparams; i++)
+        free(g->names[i]);
+    free(g->names);
+    free(g->logw);
+    free(g->mu);
+    free(g->sig);
+    free(g->chol);
+    free(g->logdet);
+    free(g);
+}
+
+static em_status parse_settings(const em_model_config *cfg, gmm *g,
+                                em_error *err)
+{
+    g->k = cfg->k ? cfg->k : 1;
+    g->cov = COV_FULL;
+    int found = !cfg->cov;
+    for (int c = 0; cfg->cov && c < 4; c++)
+        if (strcmp(cfg->cov, cov_names[c]) == 0)
+            g->cov = (cov_type)c, found = 1;
+    if (!found)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--cov must be full, diag, spherical or tied, "
+                            "not \"%s\"",
+                            cfg->cov);
+    g->reg = cfg->has_reg ? cfg->reg : DEFAULT_REG;
+    if (!(g->reg >= 0 && isfinite(g->reg)))
+        return em_error_set(err, EM_ERR_ARG, "--reg must be >= 0");
+    g->init_random = cfg->init && strcmp(cfg->init, "random") == 0;
+    if (cfg->init && !g->init_random && strcmp(cfg->init, "kmeans++") != 0)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--init must be kmeans++ or random, not \"%s\"",
+                            cfg->init);
+    return EM_OK;
+}
+
+/* Rows a and b hold the same values (NaN equal to NaN). */
+static int same_row(const em_table *t, size_t a, size_t b)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        double x = em_table_at(t, a, j), y = em_table_at(t, b, j);
+        if (!(x == y || (isnan(x) && isnan(y))))
+            return 0;
+    }
+    return 1;
+}
+
+/* The number of distinct rows with data, counted up to limit: a list of
+ * the distinct rows met so far, so the cost is O(rows x limit). */
+static size_t count_distinct(const em_table *t, size_t limit)
+{
+    size_t *seen = malloc(limit * sizeof *seen), n = 0;
+    if (!seen)
+        return limit; /* the fit itself will meet the shortage */
+    for (size_t i = 0; i < t->nrows && n < limit; i++) {
+        int any = 0, dup = 0;
+        for (size_t j = 0; j < t->ncols; j++)
+            any |= !isnan(em_table_at(t, i, j));
+        for (size_t s = 0; any && !dup && s < n; s++)
+            dup = same_row(t, seen[s], i);
+        if (any && !dup)
+            seen[n++] = i;
+    }
+    free(seen);
+    return n;
+}
+
+/* Refuses data no mixture of K components can be fitted to. */
+static em_status check_data(const em_table *t, const gmm *g, size_t *skipped,
+                            em_error *err)
+{
+    size_t d = t->ncols, used = 0;
+    for (size_t j = 0; j < d; j++) {
+        double first = NAN;
+        int seen = 0, varies = 0;
+        for (size_t i = 0; i < t->nrows; i++) {
+            double v = em_table_at(t, i, j);
+            if (isnan(v))
+                continue;
+            if (!seen++)
+                first = v;
+            else if (v != first)
+                varies = 1;
+        }
+        if (!seen)
+            return em_error_set(err, EM_ERR_DATA,
+                                "column \"%s\" has no observed values",
+                                t->names[j]);
+        if (!varies && g->reg == 0)
+            return em_error_set(err, EM_ERR_DATA,
+                                "column \"%s\" is constant, so its variance "
+                                "is 0: use --reg > 0 or leave it out",
+                                t->names[j]);
+    }
+    for (size_t i = 0; i < t->nrows; i++) {
+        int any = 0;
+        for (size_t j = 0; j < d; j++)
+            any |= !isnan(em_table_at(t, i, j));
+        used += any;
+    }
+    *skipped = t->nrows - used;
+    size_t distinct = count_distinct(t, g->k);
+    if (distinct < g->k)
+        return em_error_set(err, EM_ERR_DATA,
+                            "only %zu distinct row(s) for %zu components: a "
+                            "mixture needs at least one distinct row per "
+                            "component",
+                            distinct, g->k);
+    return EM_OK;
+}
+
+static int alloc_state(gmm *g)
+{
+    size_t k = g->k, d = g->d;
+    g->names = calloc(g->nparams, sizeof *g->names);
+    g->logw = calloc(k, sizeof *g->logw);
+    g->mu = calloc(k * d, sizeof *g->mu);
+    g->sig = calloc(k * d * d, sizeof *g->sig);
+    g->chol = calloc(k * d * d, sizeof *g->chol);
+    g->logdet = calloc(k, sizeof *g->logdet);
+    return g->names && g->logw && g->mu && g->sig && g->chol && g->logdet &&
+           make_names(g);
+}
+
+static em_status gmm_create(const em_model_config *cfg, const em_table *data,
+                            void **state, em_model_info *info, em_error *err)
+{
+    gmm *g = calloc(1, sizeof *g);
+    if (!g)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = parse_settings(cfg, g, err);
+    size_t skipped = 0, d = data->ncols, k = g->k;
+    if (st == EM_OK && (d > 1000 || k > 100000 || (double)k * d * d > 1e9))
+        st = em_error_set(err, EM_ERR_ARG,
+                          "%zu components in %zu dimensions is more than "
+                          "emfit handles",
+                          k, d);
+    if (st == EM_OK)
+        st = check_data(data, g, &skipped, err);
+    if (st != EM_OK) {
+        gmm_destroy(g);
+        return st;
+    }
+    g->data = data;
+    g->n = data->nrows;
+    g->d = d;
+    g->tri = d * (d + 1) / 2;
+    g->ncov = g->cov == COV_DIAG ? d : g->cov == COV_SPHERICAL ? 1 : g->tri;
+    g->nparams = k + k * d + (g->cov == COV_TIED ? g->tri : k * g->ncov);
+    g->nstat_k = 1 + d + g->tri;
+    if (!alloc_state(g)) {
+        gmm_destroy(g);
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    }
+    *state = g;
+    size_t nfree = g->nparams - 1; /* the weights sum to 1 */
+    *info = (em_model_info){.nparams = g->nparams,
+                            .param_names = (const char *const *)g->names,
+                            .nfree = nfree,
+                            .nunits = g->n,
+                            .nstats = k * g->nstat_k,
+                            .nskipped = skipped,
+                            .monotone = 1,
+                            .slack = 1e-9};
+    return EM_OK;
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+static em_status gmm_check(const void *state, const double *th, size_t *bad,
+                           em_error *err)
+{
+    const gmm *g = state;
+    double sum = 0;
+    for (size_t k = 0; k < g->k; k++) {
+        if (!(th[k] >= 0 && th[k] <= 1)) {
+            *bad = k;
+            return em_error_set(err, EM_ERR_ARG,
+                                "%s = %g: a weight must lie in [0, 1]",
+                                g->names[k], th[k]);
+        }
+        sum += th[k];
+    }
+    if (!(fabs(sum - 1) <= 1e-9 * (double)g->k)) {
+        *bad = 0;
+        return em_error_set(err, EM_ERR_ARG,
+                            "the weights sum to %.17g, not 1", sum);
+    }
+    for (size_t i = g->k; i < g->nparams; i++)
+        if (!isfinite(th[i])) {
+            *bad = i;
+            return em_error_set(err, EM_ERR_ARG, "%s = %g: must be finite",
+                                g->names[i], th[i]);
+        }
+    double *s = malloc(g->d * g->d * sizeof *s);
+    if (!s)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; k < ncomp; k++) {
+        expand_cov(g, th, k, s);
+        if (em_cholesky(s, g->d) != 0) {
+            free(s);
+            *bad = off_cov(g, k);
+            return em_error_set(err, EM_ERR_ARG,
+                                "the covariance of component %zu is not "
+                                "positive definite",
+                                k + 1);
+        }
+    }
+    free(s);
+    return EM_OK;
+}
+
+static em_status gmm_prepare(void *state, const double *th, em_error *err)
+{
+    gmm *g = state;
+    size_t d = g->d;
+    for (size_t k = 0; k < g->k; k++) {
+        g->logw[k] = th[k] > 0 ? log(th[k]) : -INFINITY;
+        memcpy(g->mu + k * d, th + off_mean(g, k), d * sizeof *g->mu);
+        double *s = g->sig + k * d * d, *l = g->chol + k * d * d;
+        expand_cov(g, th, k, s);
+        memcpy(l, s, d * d * sizeof *l);
+        if (em_cholesky(l, d) != 0)
+            return em_error_set(err, EM_ERR_NUMERIC,
+                                "the covariance of component %zu is singular",
+                                k + 1);
+        g->logdet[k] = em_chol_logdet(l, d);
+    }
+    return EM_OK;
+}
+
+/* ---- E-step ----------------------------------------------------------- */
+
+/* Per-call scratch for one row: per component the whitened residual y, the
+ * factor of S_oo (incomplete rows only) and its log-determinant. */
+typedef struct scratch {
+    size_t *obs, *mis;
+    double *y, *l, *ldet, *lp, *x, *u, *w, *c;
+} scratch;
+
+static void scratch_free(scratch *s)
+{
+    free(s->obs), free(s->mis), free(s->y), free(s->l), free(s->ldet);
+    free(s->lp), free(s->x), free(s->u), free(s->w), free(s->c);
+}
+
+static int scratch_alloc(const gmm *g, scratch *s)
+{
+    size_t d = g->d, k = g->k;
+    *s = (scratch){.obs = malloc(d * sizeof(size_t)),
+                   .mis = malloc(d * sizeof(size_t)),
+                   .y = malloc(k * d * sizeof(double)),
+                   .l = malloc(k * d * d * sizeof(double)),
+                   .ldet = malloc(k * sizeof(double)),
+                   .lp = malloc(k * sizeof(double)),
+                   .x = malloc(d * sizeof(double)),
+                   .u = malloc(d * sizeof(double)),
+                   .w = malloc(d * d * sizeof(double)),
+                   .c = malloc(d * d * sizeof(double))};
+    return s->obs && s->mis && s->y && s->l && s->ldet && s->lp && s->x &&
+           s->u && s->w && s->c;
+}
+
+/* The log-density of row x's observed coordinates under component k;
+ * leaves y = L^-1 (x_o - mu_o) and, for an incomplete row, L in the
+ * scratch. */
+static double log_density(const gmm *g, const double *x, size_t no,
+                          size_t k, scratch *s)
+{
+    size_t d = g->d;
+    const double *mu = g->mu + k * d;
+    double *y = s->y + k * d;
+    for (size_t a = 0; a < no; a++)
+        y[a] = x[s->obs[a]] - mu[s->obs[a]];
+    const double *l = g->chol + k * d * d;
+    double logdet = g->logdet[k];
+    if (no < d) {
+        double *lo = s->l + k * d * d;
+        const double *sig = g->sig + k * d * d;
+        for (size_t a = 0; a < no; a++)
+            for (size_t b = 0; b < no; b++)
+                lo[a * no + b] = sig[s->obs[a] * d + s->obs[b]];
+        em_cholesky(lo, no); /* a principal block of a PD matrix is PD */
+        logdet = em_chol_logdet(lo, no);
+        l = lo;
+    }
+    s->ldet[k] = logdet;
+    em_chol_forward(l, no, y);
+    double maha = 0;
+    for (size_t a = 0; a < no; a++)
+        maha += y[a] * y[a];
+    return g->logw[k] - 0.5 * ((double)no * EM_LOG_2PI + logdet + maha);
+}
+
+/* Fills s->x with the conditional mean E[x | x_o] - mu under component k
+ * and s->c with the conditional covariance of the missing block. */
+static void conditional(const gmm *g, const double *x, size_t no, size_t k,
+                        scratch *s)
+{
+    size_t d = g->d, nm = d - no;
+    const double *mu = g->mu + k * d, *sig = g->sig + k * d * d;
+    const double *lo = s->l + k * d * d, *y = s->y + k * d;
+    for (size_t a = 0; a < no; a++)
+        s->x[s->obs[a]] = x[s->obs[a]] - mu[s->obs[a]];
+    /* W = L^-1 S_om, column by column; E[x_m] - mu_m = W^T y. */
+    for (size_t b = 0; b < nm; b++) {
+        double *wc = s->w + b * d;
+        for (size_t a = 0; a < no; a++)
+            wc[a] = sig[s->obs[a] * d + s->mis[b]];
+        em_chol_forward(lo, no, wc);
+        double e = 0;
+        for (size_t a = 0; a < no; a++)
+            e += wc[a] * y[a];
+        s->x[s->mis[b]] = e;
+    }
+    for (size_t b = 0; b < nm; b++)
+        for (size_t c = 0; c <= b; c++) {
+            const double *wb = s->w + b * d, *wc = s->w + c * d;
+            double v = sig[s->mis[b] * d + s->mis[c]];
+            for (size_t a = 0; a < no; a++)
+                v -= wb[a] * wc[a];
+            s->c[b * d + c] = s->c[c * d + b] = v;
+        }
+}
+
+/* Adds one row's expected statistics for component k with weight r. */
+static void accumulate(const gmm *g, const double *x, size_t no, size_t k,
+                       double r, scratch *s, double *st)
+{
+    size_t d = g->d;
+    double *sk = st + EM_STAT_HEADER + k * g->nstat_k;
+    if (no == d) {
+        const double *mu = g->mu + k * d;
+        for (size_t i = 0; i < d; i++)
+            s->x[i] = x[i] - mu[i];
+    } else {
+        conditional(g, x, no, k, s);
+    }
+    sk[0] += r;
+    double *s1 = sk + 1, *s2 = sk + 1 + d;
+    for (size_t i = 0; i < d; i++) {
+        double ri = r * s->x[i];
+        s1[i] += ri;
+        for (size_t j = i; j < d; j++)
+            s2[tri_index(d, i, j)] += ri * s->x[j];
+    }
+    for (size_t b = 0; b < d - no; b++)
+        for (size_t c = b; c < d - no; c++) {
+            size_t i = s->mis[b], j = s->mis[c];
+            s2[i <= j ? tri_index(d, i, j) : tri_index(d, j, i)] +=
+                r * s->c[b * d + c];
+        }
+}
+
+static size_t split_observed(const double *x, size_t d, scratch *s)
+{
+    size_t no = 0, nm = 0;
+    for (size_t i = 0; i < d; i++)
+        if (isnan(x[i]))
+            s->mis[nm++] = i;
+        else
+            s->obs[no++] = i;
+    return no;
+}
+
+static void estep_row(const gmm *g, const double *x, scratch *s, double *st)
+{
+    size_t no = split_observed(x, g->d, s);
+    if (no == 0)
+        return;
+    double lse = -INFINITY;
+    for (size_t k = 0; k < g->k; k++) {
+        s->lp[k] = log_density(g, x, no, k, s);
+        lse = em_logaddexp(lse, s->lp[k]);
+    }
+    st[EM_STAT_LOGLIK] += lse;
+    st[EM_STAT_NOBS] += 1;
+    for (size_t k = 0; k < g->k; k++) {
+        double r = exp(s->lp[k] - lse);
+        if (r > 0)
+            accumulate(g, x, no, k, r, s, st);
+    }
+}
+
+static void gmm_estep(const void *state, size_t begin, size_t end, double *st)
+{
+    const gmm *g = state;
+    scratch s;
+    if (!scratch_alloc(g, &s)) {
+        /* Without scratch the block cannot be summed: poison the
+         * log-likelihood so the driver stops instead of fitting less. */
+        st[EM_STAT_LOGLIK] = NAN;
+        scratch_free(&s);
+        return;
+    }
+    for (size_t i = begin; i < end; i++)
+        estep_row(g, g->data->values + i * g->d, &s, st);
+    scratch_free(&s);
+}
+
+/* ---- M-step ----------------------------------------------------------- */
+
+/* M_k = S2 / N_k - d d^T, packed, into m; d = S1 / N_k into dm. */
+static void centred_moments(const gmm *g, const double *sk, double *dm,
+                            double *m)
+{
+    size_t d = g->d;
+    double nk = sk[0];
+    for (size_t i = 0; i < d; i++)
+        dm[i] = sk[1 + i] / nk;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++)
+            m[tri_index(d, i, j)] =
+                sk[1 + d + tri_index(d, i, j)] / nk - dm[i] * dm[j];
+}
+
+/* Writes component k's (or, tied, the pooled) covariance from packed m. */
+static void store_cov(const gmm *g, const double *m, double *c)
+{
+    size_t d = g->d;
+    if (g->cov == COV_FULL || g->cov == COV_TIED) {
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i; j < d; j++)
+                c[tri_index(d, i, j)] = m[tri_index(d, i, j)] +
+                                        (i == j ? g->reg : 0.0);
+    } else if (g->cov == COV_DIAG) {
+        for (size_t i = 0; i < d; i++)
+            c[i] = m[tri_index(d, i, i)] + g->reg;
+    } else {
+        double t = 0;
+        for (size_t i = 0; i < d; i++)
+            t += m[tri_index(d, i, i)];
+        c[0] = t / (double)d + g->reg;
+    }
+}
+
+static em_status gmm_mstep(void *state, const double *stats,
+                           const unsigned char *fixed, double *th,
+                           em_error *err)
+{
+    (void)fixed;
+    gmm *g = state;
+    size_t d = g->d;
+    double n = stats[EM_STAT_NOBS];
+    double *m = calloc(g->tri, sizeof *m), *pool = calloc(g->tri, sizeof *m);
+    double *dm = calloc(d, sizeof *dm);
+    if (!m || !pool || !dm) {
+        free(m), free(pool), free(dm);
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < g->k; k++) {
+        const double *sk = stats + EM_STAT_HEADER + k * g->nstat_k;
+        th[k] = sk[0] / n;
+        if (!(sk[0] > 0))
+            continue; /* an empty component keeps its mean and covariance */
+        centred_moments(g, sk, dm, m);
+        for (size_t i = 0; i < d; i++)
+            th[off_mean(g, k) + i] += dm[i];
+        if (g->cov == COV_TIED)
+            for (size_t q = 0; q < g->tri; q++)
+                pool[q] += sk[0] * m[q] / n;
+        else
+            store_cov(g, m, th + off_cov(g, k));
+    }
+    if (g->cov == COV_TIED)
+        store_cov(g, pool, th + off_cov(g, 0));
+    free(m), free(pool), free(dm);
+    return EM_OK;
+}
+
+/* ---- starts ----------------------------------------------------------- */
+
+/* Squared distance over the coordinates both points have; missing values
+ * in x count as the column mean (held in fill). */
+static double dist2(const double *x, const double *c, const double *fill,
+                    size_t d)
+{
+    double s = 0;
+    for (size_t i = 0; i < d; i++) {
+        double v = isnan(x[i]) ? fill[i] : x[i];
+        s += (v - c[i]) * (v - c[i]);
+    }
+    return s;
+}
+
+static void fill_row(const double *x, const double *fill, size_t d, double *c)
+{
+    for (size_t i = 0; i < d; i++)
+        c[i] = isnan(x[i]) ? fill[i] : x[i];
+}
+
+/* Picks K centres: k-means++ (each next centre drawn with probability
+ * proportional to the squared distance to the nearest centre so far), or
+ * K distinct rows uniformly.  best[i] ends as the nearest centre's
+ * squared distance. */
+static void pick_centres(const gmm *g, em_rng *rng, const double *fill,
+                         const size_t *rows, size_t nr, double *cen,
+                         double *best)
+{
+    size_t d = g->d;
+    const double *v = g->data->values;
+    fill_row(v + rows[em_rng_below(rng, nr)] * d, fill, d, cen);
+    for (size_t i = 0; i < nr; i++)
+        best[i] = dist2(v + rows[i] * d, cen, fill, d);
+    for (size_t k = 1; k < g->k; k++) {
+        double total = 0;
+        for (size_t i = 0; i < nr; i++)
+            total += best[i];
+        size_t pick = 0;
+        if (g->init_random || !(total > 0)) {
+            pick = em_rng_below(rng, nr);
+        } else {
+            double u = em_rng_uniform(rng) * total, acc = 0;
+            for (pick = 0; pick + 1 < nr; pick++)
+                if ((acc += best[pick]) > u)
+                    break;
+        }
+        double *c = cen + k * d;
+        fill_row(v + rows[pick] * d, fill, d, c);
+        for (size_t i = 0; i < nr; i++)
+            best[i] = fmin(best[i], dist2(v + rows[i] * d, c, fill, d));
+    }
+}
+
+/* Starting parameters from a hard assignment of every used row to its
+ * nearest centre: one M-step on 0/1 responsibilities. */
+static em_status start_from_centres(gmm *g, const double *cen,
+                                    const double *fill, const size_t *rows,
+                                    size_t nr, double *th, em_error *err)
+{
+    size_t d = g->d, len = EM_STAT_HEADER + g->k * g->nstat_k;
+    double *st = calloc(len, sizeof *st);
+    if (!st)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    /* Moments about each centre, the shift the M-step adds back. */
+    for (size_t k = 0; k < g->k; k++) {
+        th[k] = 1.0 / (double)g->k;
+        memcpy(th + off_mean(g, k), cen + k * d, d * sizeof *th);
+    }
+    for (size_t i = 0; i < nr; i++) {
+        const double *x = g->data->values + rows[i] * d;
+        size_t kb = 0;
+        double bd = INFINITY;
+        for (size_t k = 0; k < g->k; k++) {
+            double dd = dist2(x, cen + k * d, fill, d);
+            if (dd < bd)
+                bd = dd, kb = k;
+        }
+        double *sk = st + EM_STAT_HEADER + kb * g->nstat_k;
+        sk[0] += 1;
+        for (size_t a = 0; a < d; a++) {
+            double da = (isnan(x[a]) ? fill[a] : x[a]) - cen[kb * d + a];
+            sk[1 + a] += da;
+            for (size_t b = a; b < d; b++) {
+                double db = (isnan(x[b]) ? fill[b] : x[b]) - cen[kb * d + b];
+                sk[1 + d + tri_index(d, a, b)] += da * db;
+            }
+        }
+    }
+    st[EM_STAT_NOBS] = (double)nr;
+    em_status s = gmm_mstep(g, st, NULL, th, err);
+    /* Weights (count + 1) / (rows + K): a centre no row chose still
+     * starts alive. */
+    for (size_t k = 0; k < g->k; k++)
+        th[k] = (st[EM_STAT_HEADER + k * g->nstat_k] + 1) /
+                ((double)nr + (double)g->k);
+    free(st);
+    return s;
+}
+
+/* Replaces a start covariance that is not positive definite (a centre
+ * with too few rows) by the diagonal of the data's variances. */
+static void repair_start(gmm *g, const double *var, double *th)
+{
+    double *s = malloc(g->d * g->d * sizeof *s);
+    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; s && k < ncomp; k++) {
+        expand_cov(g, th, k, s);
+        if (em_cholesky(s, g->d) == 0)
+            continue;
+        double *c = th + off_cov(g, k);
+        for (size_t i = 0; i < g->ncov; i++)
+            c[i] = 0;
+        for (size_t i = 0; i < g->d; i++) {
+            double v = var[i] + g->reg;
+            if (g->cov == COV_DIAG)
+                c[i] = v;
+            else if (g->cov == COV_SPHERICAL)
+                c[0] += v / (double)g->d;
+            else
+                c[tri_index(g->d, i, i)] = v;
+        }
+    }
+    free(s);
+}
+
+/* Column means and variances of the observed values. */
+static void column_moments(const gmm *g, double *mean, double *var)
+{
+    size_t d = g->d;
+    for (size_t j = 0; j < d; j++) {
+        double n = 0, s = 0, ss = 0;
+        for (size_t i = 0; i < g->n; i++) {
+            double v = g->data->values[i * d + j];
+            if (!isnan(v))
+                n += 1, s += v;
+        }
+        mean[j] = s / n;
+        for (size_t i = 0; i < g->n; i++) {
+            double v = g->data->values[i * d + j];
+            if (!isnan(v))
+                ss += (v - mean[j]) * (v - mean[j]);
+        }
+        var[j] = ss / n > 0 ? ss / n : 1.0;
+    }
+}
+
+static em_status gmm_init(void *state, unsigned long long seed, double *th,
+                          em_error *err)
+{
+    gmm *g = state;
+    size_t d = g->d, nr = 0;
+    size_t *rows = malloc(g->n * sizeof *rows);
+    double *best = malloc(g->n * sizeof *best);
+    double *cen = malloc(g->k * d * sizeof *cen);
+    double *mean = malloc(d * sizeof *mean), *var = malloc(d * sizeof *var);
+    em_status st = EM_OK;
+    if (!rows || !best || !cen || !mean || !var) {
+        st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < g->n; i++) {
+            size_t obs = 0;
+            for (size_t j = 0; j < d; j++)
+                obs += !isnan(g->data->values[i * d + j]);
+            if (obs)
+                rows[nr++] = i;
+        }
+        column_moments(g, mean, var);
+        em_rng rng;
+        em_rng_seed(&rng, seed);
+        pick_centres(g, &rng, mean, rows, nr, cen, best);
+        st = start_from_centres(g, cen, mean, rows, nr, th, err);
+        if (st == EM_OK)
+            repair_start(g, var, th);
+    }
+    free(rows), free(best), free(cen), free(mean), free(var);
+    return st;
+}
+
+const em_model_type em_model_gmm = {
+    .name = "gmm",
+    .summary = "Gaussian mixture, K components, full/diag/spherical/tied "
+               "covariances, missing values",
+    .options = gmm_options,
+    .create = gmm_create,
+    .destroy = gmm_destroy,
+    .init = gmm_init,
+    .check = gmm_check,
+    .prepare = gmm_prepare,
+    .estep = gmm_estep,
+    .mstep = gmm_mstep,
+};
