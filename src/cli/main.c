@@ -176,7 +176,7 @@ static void collect_settings(const cli_options *opt, const em_model *m,
     if (em_model_accepts(m->type, "free-sigma"))
         add_setting(s, "free_sigma", "%s",
                     opt->config.free_sigma ? "true" : "false");
-    if (em_model_accepts(m->type, "k")) {
+    if (em_model_accepts(m->type, "components")) {
         add_setting(s, "k", "%zu", opt->config.k ? opt->config.k : 1);
         add_setting(s, "cov", "\"%s\"", opt->config.cov ? opt->config.cov
                                                          : "full");

@@ -246,7 +246,7 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         opt->config.free_sigma = 1;
         return EM_OK;
     case 'k':
-        note_model_option(opt, "k");
+        note_model_option(opt, "components");
         if (parse_count("--components", arg, &opt->config.k, err) != EM_OK)
             return EM_ERR_ARG;
         if (opt->config.k == 0)
