@@ -76,7 +76,7 @@ static em_status find_model(const cli_options *opt,
 static em_status starting_values(const cli_options *opt, em_model *m,
                                  double *theta, em_error *err)
 {
-    em_status st = m->type->init(m->state, 0, theta, err);
+    em_status st = m->type->init(m->state, opt->seed, theta, err);
     if (st != EM_OK)
         return st;
     if (opt->init_params) {

@@ -10,6 +10,10 @@ check gmm-free-params 'grep -q "\"free_params\": 17," "$TMP/out"'
 cp "$TMP/out" "$TMP/first.json"
 expect gmm-again 0 "" --model gmm -k 3 --trace none --result - "$G"
 check gmm-deterministic 'cmp -s "$TMP/out" "$TMP/first.json"'
+expect gmm-seed-1 0 "" --model gmm -k 3 --seed 1 --trace csv --max-iter 0 "$G"
+cp "$TMP/out" "$TMP/seed1.csv"
+expect gmm-seed-2 0 "" --model gmm -k 3 --seed 2 --trace csv --max-iter 0 "$G"
+check gmm-seeds-differ '! cmp -s "$TMP/out" "$TMP/seed1.csv"'
 expect gmm-trace-header 0 "" --model gmm -k 2 --cov diag --trace csv "$G"
 check gmm-diag-names '[ "$(head -1 "$TMP/out")" = "iter,w1,w2,mean1_1,mean1_2,mean2_1,mean2_2,var1_1,var1_2,var2_1,var2_2,loglik" ]'
 for c in spherical tied; do
