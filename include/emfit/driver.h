@@ -10,7 +10,9 @@
  * Convergence: |l_t - l_{t-1}| <= tol * max(1, |l_t|).
  * Monotonicity: for a model whose info.monotone is set, a decrease larger
  * than EM_MONOTONE_SLACK * max(1, |l_t|) stops the fit with EM_ERR_BUG,
- * because true EM cannot decrease the log-likelihood: it means a bug.
+ * because true EM cannot decrease the log-likelihood: it means a bug.  A
+ * model whose M-step is inexact (q_gain) may lose at most what its step
+ * lost in Q, plus that slack.
  */
 #ifndef EMFIT_DRIVER_H
 #define EMFIT_DRIVER_H

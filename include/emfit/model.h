@@ -61,9 +61,6 @@ typedef struct em_model_info {
     size_t nskipped;                /* units left out (no observed value) */
     int monotone; /* 1: each iteration is a true EM step, so the
                      log-likelihood must not decrease */
-    double slack; /* relative decrease still taken as rounding, when a
-                     model needs more than EM_MONOTONE_SLACK (e.g. because
-                     of a regularised M-step); 0 = the default */
 } em_model_info;
 
 typedef struct em_model_type {
@@ -111,6 +108,15 @@ typedef struct em_model_type {
      * not identified). */
     em_status (*check_fit)(const void *state, const double *theta,
                            em_error *err);
+
+    /* Optional, for an M-step that is not an exact maximisation (e.g. a
+     * regularised one): Q(next | cur) - Q(cur | cur), the gain in the
+     * expected complete-data log-likelihood, from the statistics the
+     * E-step at cur produced.  Since l(next) - l(cur) >= that gain always,
+     * the driver still holds such a model to l(next) >= l(cur) + min(gain,
+     * 0).  Without it the M-step counts as exact (gain >= 0). */
+    double (*q_gain)(const void *state, const double *stats,
+                     const double *cur, const double *next);
 
     /* 1 when the M-step honours a fixed mask (--fix). */
     int fixable;

@@ -49,13 +49,14 @@ static double scale_of(double loglik)
     return fmax(1.0, fabs(loglik));
 }
 
-/* Checks the log-likelihood of iteration t against the previous one. */
+/* Checks the log-likelihood of iteration t against the previous one;
+ * loss is what the M-step between them was allowed to lose (>= 0). */
 static em_status check_monotone(const em_model *m, size_t t, double prev,
-                                double ll, em_error *err)
+                                double ll, double loss, em_error *err)
 {
     if (!m->info.monotone || t == 0)
         return EM_OK;
-    if (ll >= prev - fmax(EM_MONOTONE_SLACK, m->info.slack) * scale_of(ll))
+    if (ll >= prev - loss - EM_MONOTONE_SLACK * scale_of(ll))
         return EM_OK;
     return em_error_set(err, EM_ERR_BUG,
                         "the log-likelihood decreased from %.17g to %.17g at "
@@ -91,7 +92,8 @@ static void fill_result(const em_model *m, const em_fit_options *opt,
  * parameter space: a half-updated or out-of-domain theta never escapes. */
 static em_status mstep_checked(em_model *m, const double *stats,
                                const unsigned char *fixed, double *theta,
-                               double *next, size_t t, em_error *err)
+                               double *next, size_t t, double *loss,
+                               em_error *err)
 {
     size_t np = m->info.nparams, bad;
     memcpy(next, theta, np * sizeof *next);
@@ -109,6 +111,10 @@ static em_status mstep_checked(em_model *m, const double *stats,
                             "the M-step of iteration %zu left the parameter "
                             "space (%s = %g)",
                             t + 1, m->info.param_names[bad], next[bad]);
+    double gain = m->type->q_gain
+                      ? m->type->q_gain(m->state, stats, theta, next)
+                      : 0.0;
+    *loss = gain < 0 ? -gain : 0.0; /* NaN allows nothing */
     memcpy(theta, next, np * sizeof *theta);
     return EM_OK;
 }
@@ -117,7 +123,7 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
                           double *stats, double *block, double *next,
                           em_fit_result *res, em_error *err)
 {
-    double prev = 0.0;
+    double prev = 0.0, loss = 0.0;
     for (size_t t = 0;; t++) {
         em_status st = estep_blocks(m, theta, stats, block, err);
         if (st != EM_OK)
@@ -136,7 +142,7 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
         if (opt->trace && (st = opt->trace(opt->trace_ctx, t, theta, ll,
                                            err)) != EM_OK)
             return st;
-        if ((st = check_monotone(m, t, prev, ll, err)) != EM_OK)
+        if ((st = check_monotone(m, t, prev, ll, loss, err)) != EM_OK)
             return st;
         int converged = t > 0 && fabs(ll - prev) <= opt->tol * scale_of(ll);
         if (converged || t >= opt->max_iter) {
@@ -145,8 +151,8 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
                        ? m->type->check_fit(m->state, theta, err)
                        : EM_OK;
         }
-        if ((st = mstep_checked(m, stats, opt->fixed, theta, next, t, err)) !=
-            EM_OK)
+        if ((st = mstep_checked(m, stats, opt->fixed, theta, next, t, &loss,
+                                err)) != EM_OK)
             return st;
         prev = ll;
     }

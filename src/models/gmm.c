@@ -313,8 +313,7 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
                             .nunits = g->n,
                             .nstats = k * g->nstat_k,
                             .nskipped = skipped,
-                            .monotone = 1,
-                            .slack = 1e-9};
+                            .monotone = 1};
     return EM_OK;
 }
 
@@ -622,6 +621,71 @@ static em_status gmm_mstep(void *state, const double *stats,
     return EM_OK;
 }
 
+/* tr(S^-1 A) for S with Cholesky factor l, A full; x is d scratch. */
+static double trace_solve(const double *l, const double *a, size_t d,
+                          double *x)
+{
+    double t = 0;
+    for (size_t j = 0; j < d; j++) {
+        for (size_t i = 0; i < d; i++)
+            x[i] = a[i * d + j];
+        em_chol_forward(l, d, x);
+        em_chol_back(l, d, x);
+        t += x[j];
+    }
+    return t;
+}
+
+/* Component k's part of Q(theta | cur) up to constants:
+ * N_k log w - N_k/2 [log|S| + tr(S^-1 (M + e e^T))], where M is the
+ * centred second moment and e the distance from the weighted mean. */
+static double q_part(const gmm *g, const double *th, size_t k, double nk,
+                     const double *mbar, const double *m, double *s,
+                     double *a, double *x)
+{
+    size_t d = g->d;
+    const double *mu = th + off_mean(g, k);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++)
+            a[i * d + j] = a[j * d + i] =
+                m[tri_index(d, i, j)] + (mbar[i] - mu[i]) * (mbar[j] - mu[j]);
+    expand_cov(g, th, k, s);
+    if (em_cholesky(s, d) != 0)
+        return NAN;
+    return em_xlogy(nk, th[k]) -
+           0.5 * nk * (em_chol_logdet(s, d) + trace_solve(s, a, d, x));
+}
+
+/* The gain in Q of the M-step (see em_model_type.q_gain): reg makes the
+ * step inexact, and this is what lets the driver still check it. */
+static double gmm_q_gain(const void *state, const double *stats,
+                         const double *cur, const double *next)
+{
+    const gmm *g = state;
+    if (g->reg == 0)
+        return 0; /* the exact M-step: no loss is allowed */
+    size_t d = g->d;
+    double *m = malloc(g->tri * sizeof *m), *s = malloc(d * d * sizeof *s);
+    double *a = malloc(d * d * sizeof *a), *x = malloc(d * sizeof *x);
+    double *dm = malloc(d * sizeof *dm), *mbar = malloc(d * sizeof *mbar);
+    double gain = NAN;
+    if (m && s && a && x && dm && mbar) {
+        gain = 0;
+        for (size_t k = 0; k < g->k; k++) {
+            const double *sk = stats + EM_STAT_HEADER + k * g->nstat_k;
+            if (!(sk[0] > 0))
+                continue;
+            centred_moments(g, sk, dm, m);
+            for (size_t i = 0; i < d; i++)
+                mbar[i] = cur[off_mean(g, k) + i] + dm[i];
+            gain += q_part(g, next, k, sk[0], mbar, m, s, a, x) -
+                    q_part(g, cur, k, sk[0], mbar, m, s, a, x);
+        }
+    }
+    free(m), free(s), free(a), free(x), free(dm), free(mbar);
+    return gain;
+}
+
 /* ---- starts ----------------------------------------------------------- */
 
 /* Squared distance over the coordinates both points have; missing values
@@ -813,4 +877,5 @@ const em_model_type em_model_gmm = {
     .prepare = gmm_prepare,
     .estep = gmm_estep,
     .mstep = gmm_mstep,
+    .q_gain = gmm_q_gain,
 };
