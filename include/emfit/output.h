@@ -16,6 +16,7 @@
 #include "emfit/driver.h"
 #include "emfit/error.h"
 #include "emfit/model.h"
+#include "emfit/search.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +56,10 @@ typedef struct em_result_meta {
     const char *const *setting_keys; /* settings worth keeping, e.g. "estep" */
     const char *const *setting_json; /* their values as JSON literals */
     size_t nsettings;
+    const em_search_row *search;     /* the -k range table, or NULL */
+    size_t nsearch;
+    size_t search_best;
+    em_criterion criterion;
 } em_result_meta;
 
 /* Writes the final fit as one JSON object (keys documented in README).

@@ -98,6 +98,79 @@ static em_status starting_values(const cli_options *opt, em_model *m,
     return EM_OK;
 }
 
+/* The outcome of --restarts or a range for -k. */
+typedef struct search_result {
+    em_search_row *rows;
+    size_t nrows, best;
+} search_result;
+
+static void report_start(void *ctx, size_t k, size_t start,
+                         unsigned long long seed, em_status st,
+                         const em_fit_result *res, const em_error *err)
+{
+    (void)ctx;
+    if (st == EM_OK)
+        fprintf(stderr,
+                "emfit: k %zu start %zu (seed %llu): loglik %.10g after %zu "
+                "iterations%s\n",
+                k, start + 1, seed, res->loglik, res->iterations,
+                res->converged ? "" : " (not converged)");
+    else
+        fprintf(stderr, "emfit: k %zu start %zu (seed %llu): failed: %s\n", k,
+                start + 1, seed, err->msg);
+}
+
+static void print_selection(const cli_options *opt, const search_result *sr)
+{
+    fprintf(stderr, "emfit: %5s %18s %11s %18s %18s\n", "k", "loglik",
+            "free_params", "aic", "bic");
+    for (size_t i = 0; i < sr->nrows; i++) {
+        const em_search_row *r = &sr->rows[i];
+        if (r->status != EM_OK) {
+            fprintf(stderr, "emfit: %5zu  failed: %s\n", r->k, r->err.msg);
+            continue;
+        }
+        fprintf(stderr, "emfit: %5zu %18.6f %11zu %18.6f %18.6f%s\n", r->k,
+                r->res.loglik, r->res.nfree, r->res.aic, r->res.bic,
+                i == sr->best ? (opt->criterion == EM_CRIT_AIC
+                                     ? "  <- lowest aic"
+                                     : "  <- lowest bic")
+                              : "");
+    }
+}
+
+/* Runs the restarts and the -k range; *chosen gets the k and seed of the
+ * best fit, which the traced fit then repeats exactly. */
+static em_status choose_fit(const cli_options *opt, const em_model_type *type,
+                            const em_table *data, cli_options *chosen,
+                            search_result *sr, em_error *err)
+{
+    size_t kmin = opt->k_min ? opt->k_min : 1, kmax = opt->k_max ? opt->k_max
+                                                                  : 1;
+    sr->nrows = kmax - kmin + 1;
+    sr->rows = calloc(sr->nrows, sizeof *sr->rows);
+    if (!sr->rows)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_search_options so = {.k_min = kmin,
+                            .k_max = kmax,
+                            .restarts = opt->restarts,
+                            .seed = opt->seed,
+                            .criterion = opt->criterion,
+                            .on_start = opt->verbose ? report_start : NULL};
+    em_fit_options_default(&so.fit);
+    so.fit.max_iter = opt->max_iter;
+    so.fit.tol = opt->tol;
+    em_status st = em_search(type, &opt->config, data, &so, sr->rows,
+                             &sr->best, err);
+    if (st != EM_OK)
+        return st;
+    if (sr->nrows > 1 && !quiet)
+        print_selection(opt, sr);
+    chosen->config.k = sr->rows[sr->best].k;
+    chosen->seed = sr->rows[sr->best].seed;
+    return EM_OK;
+}
+
 /* The mask of --fix, for models that can hold parameters. */
 static em_status fixed_params(const cli_options *opt, const em_model *m,
                               unsigned char *fixed, em_error *err)
@@ -187,6 +260,7 @@ static void collect_settings(const cli_options *opt, const em_model *m,
         add_setting(s, "init", "\"%s\"",
                     opt->config.init ? opt->config.init : "kmeans++");
         add_setting(s, "seed", "%llu", opt->seed);
+        add_setting(s, "restarts", "%zu", opt->restarts);
     }
     if (opt->fix)
         add_fixed(s, m, fixed);
@@ -195,7 +269,8 @@ static void collect_settings(const cli_options *opt, const em_model *m,
 static em_status write_result(const cli_options *opt, const em_model *m,
                               const em_table *data, const double *theta,
                               const unsigned char *fixed,
-                              const em_fit_result *res, em_error *err)
+                              const em_fit_result *res,
+                              const search_result *sr, em_error *err)
 {
     settings s;
     collect_settings(opt, m, fixed, &s);
@@ -204,7 +279,11 @@ static em_status write_result(const cli_options *opt, const em_model *m,
                            .ncolumns = data->ncols,
                            .setting_keys = s.keys,
                            .setting_json = s.json,
-                           .nsettings = s.n};
+                           .nsettings = s.n,
+                           .search = sr->rows,
+                           .nsearch = sr->nrows,
+                           .search_best = sr->best,
+                           .criterion = opt->criterion};
     int to_stdout = strcmp(opt->result, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(opt->result, "w");
     if (!f)
@@ -236,7 +315,8 @@ static void closing_notes(const cli_options *opt, const em_model *m,
 
 static em_status fit_and_write(const cli_options *opt, em_model *m,
                                const em_table *data, double *theta,
-                               const unsigned char *fixed, em_error *err)
+                               const unsigned char *fixed,
+                               const search_result *sr, em_error *err)
 {
     em_trace_writer tw;
     em_trace_writer_init(&tw, stdout, opt->trace, m->info.param_names,
@@ -254,11 +334,11 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
         return st;
     closing_notes(opt, m, &res);
     if (opt->result)
-        st = write_result(opt, m, data, theta, fixed, &res, err);
+        st = write_result(opt, m, data, theta, fixed, &res, sr, err);
     return st;
 }
 
-static int run(const cli_options *opt)
+static int run(const cli_options *given)
 {
     em_error err;
     em_error_clear(&err);
@@ -267,11 +347,17 @@ static int run(const cli_options *opt)
     em_model m = {0};
     double *theta = NULL;
     unsigned char *fixed = NULL;
+    search_result sr = {0};
+    cli_options chosen = *given;
+    const cli_options *opt = &chosen;
     em_status st = find_model(opt, &type, &err);
     if (st != EM_OK)
         goto done;
     em_csv_options csv = {.delimiter = opt->delimiter, .columns = opt->columns};
     if ((st = em_csv_read_file(opt->input, &csv, &data, &err)) != EM_OK)
+        goto done;
+    if ((given->restarts > 1 || given->k_min < given->k_max) &&
+        (st = choose_fit(given, type, &data, &chosen, &sr, &err)) != EM_OK)
         goto done;
     if ((st = em_model_create(type, &opt->config, &data, &m, &err)) != EM_OK)
         goto done;
@@ -284,8 +370,9 @@ static int run(const cli_options *opt)
     if ((st = fixed_params(opt, &m, fixed, &err)) != EM_OK ||
         (st = starting_values(opt, &m, theta, &err)) != EM_OK)
         goto done;
-    st = fit_and_write(opt, &m, &data, theta, fixed, &err);
+    st = fit_and_write(opt, &m, &data, theta, fixed, &sr, &err);
 done:
+    free(sr.rows);
     free(theta);
     free(fixed);
     em_model_free(&m);

@@ -18,6 +18,8 @@ enum {
     OPT_REG,
     OPT_INIT,
     OPT_SEED,
+    OPT_RESTARTS,
+    OPT_CRITERION,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +42,9 @@ static const struct option long_options[] = {
     {"reg", required_argument, NULL, OPT_REG},
     {"init", required_argument, NULL, OPT_INIT},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"restarts", required_argument, NULL, OPT_RESTARTS},
+    {"criterion", required_argument, NULL, OPT_CRITERION},
+    {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -90,11 +95,15 @@ void cli_usage(FILE *f)
 "\n"
 "gmm model: the selected columns; parameters w1.., mean1_1.., and\n"
 "cov1_1_1.. (full), var1_1.. (diag), var1.. (spherical) or cov_1_1.. (tied)\n"
-"  -k, --components K     number of components (default 1)\n"
+"  -k, --components K     number of components (default 1); A-B fits each\n"
+"                         K from A to B and keeps the best by --criterion\n"
 "      --cov TYPE         full (default), diag, spherical or tied\n"
 "      --reg X            added to every covariance diagonal (default 1e-6)\n"
 "      --init METHOD      kmeans++ (default) or random starting centres\n"
 "      --seed S           seed of the random start (default 1)\n"
+"      --restarts R       R starts (seeds S, S+1, ...), keep the best\n"
+"                         log-likelihood (default 1)\n"
+"      --criterion C      bic (default) or aic, to choose K in a range\n"
 "\n"
 "mixed-normal model: one column; parameters mu, p (the weight of N(-mu))\n"
 "      --sigma X          the known common standard deviation (default 1)\n"
@@ -106,6 +115,7 @@ void cli_usage(FILE *f)
 "  -r, --result PATH      write the final fit as JSON to PATH (- = stdout,\n"
 "                         which needs --trace none)\n"
 "  -q, --quiet            no notes on stderr, only errors\n"
+"  -v, --verbose          also each start's final log-likelihood on stderr\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n"
 "\n"
@@ -185,6 +195,32 @@ static em_status parse_delimiter(const char *s, char *out, em_error *err)
     return EM_OK;
 }
 
+/* -k K or -k A-B, 1 <= A <= B. */
+static em_status parse_range(const char *arg, cli_options *opt, em_error *err)
+{
+    char buf[64];
+    const char *dash = strchr(arg, '-');
+    size_t a = 0, b = 0;
+    if (!dash || dash == arg || strlen(arg) >= sizeof buf) {
+        if (parse_count("-k", arg, &a, err) != EM_OK)
+            return EM_ERR_ARG;
+        b = a;
+    } else {
+        memcpy(buf, arg, (size_t)(dash - arg));
+        buf[dash - arg] = '\0';
+        if (parse_count("-k", buf, &a, err) != EM_OK ||
+            parse_count("-k", dash + 1, &b, err) != EM_OK)
+            return EM_ERR_ARG;
+    }
+    if (a == 0 || b < a || b > 100000)
+        return em_error_set(err, EM_ERR_ARG,
+                            "-k must be a number of components from 1, or a "
+                            "range A-B with 1 <= A <= B, not \"%s\"",
+                            arg);
+    opt->k_min = a, opt->k_max = b, opt->config.k = a;
+    return EM_OK;
+}
+
 static void note_model_option(cli_options *opt, const char *name)
 {
     size_t max = sizeof opt->model_options / sizeof opt->model_options[0];
@@ -247,11 +283,7 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         return EM_OK;
     case 'k':
         note_model_option(opt, "components");
-        if (parse_count("--components", arg, &opt->config.k, err) != EM_OK)
-            return EM_ERR_ARG;
-        if (opt->config.k == 0)
-            return em_error_set(err, EM_ERR_ARG, "-k must be at least 1");
-        return EM_OK;
+        return parse_range(arg, opt, err);
     case OPT_COV:
         note_model_option(opt, "cov");
         opt->config.cov = arg;
@@ -275,6 +307,26 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         opt->seed = seed;
         return EM_OK;
     }
+    case OPT_RESTARTS:
+        note_model_option(opt, "restarts");
+        if (parse_count("--restarts", arg, &opt->restarts, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->restarts == 0)
+            return em_error_set(err, EM_ERR_ARG,
+                                "--restarts must be at least 1");
+        return EM_OK;
+    case OPT_CRITERION:
+        note_model_option(opt, "criterion");
+        if (strcmp(arg, "bic") == 0)
+            opt->criterion = EM_CRIT_BIC;
+        else if (strcmp(arg, "aic") == 0)
+            opt->criterion = EM_CRIT_AIC;
+        else
+            return em_error_set(err, EM_ERR_ARG,
+                                "--criterion must be bic or aic, not \"%s\"",
+                                arg);
+        return EM_OK;
+    case 'v': opt->verbose = 1; return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -298,11 +350,12 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
     *opt = (cli_options){.trace = EM_TRACE_TABLE,
                          .max_iter = EM_DEFAULT_MAX_ITER,
                          .seed = 1,
+                         .restarts = 1,
                          .tol = EM_DEFAULT_TOL};
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:c:d:t:r:s:n:k:qhV", long_options,
+    while ((c = getopt_long(argc, argv, ":m:c:d:t:r:s:n:k:qvhV", long_options,
                             NULL)) != -1) {
         if (c == '?' || c == ':')
             return bad_option(c, argv, err);
@@ -323,6 +376,11 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
     if (!opt->model)
         return em_error_set(err, EM_ERR_ARG,
                             "no model: choose one with --model");
+    if ((opt->restarts > 1 || opt->k_min < opt->k_max) &&
+        (opt->start || opt->init_params))
+        return em_error_set(err, EM_ERR_ARG,
+                            "--restarts and a range for -k draw their own "
+                            "starts: leave out --start and --init-params");
     if (opt->result && strcmp(opt->result, "-") == 0 &&
         opt->trace != EM_TRACE_NONE)
         return em_error_set(err, EM_ERR_ARG,

@@ -30,6 +30,10 @@ typedef struct cli_options {
     const char *fix;
     size_t max_iter;
     unsigned long long seed;
+    size_t k_min, k_max;  /* -k A-B; both 0 when -k was not given */
+    size_t restarts;
+    em_criterion criterion;
+    int verbose;
     double tol;
     em_model_config config;
     int quiet;

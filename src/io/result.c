@@ -40,6 +40,34 @@ static void write_settings(FILE *f, const em_result_meta *meta)
     fputs("},\n", f);
 }
 
+/* "selection": the criterion, the chosen k and one row per k tried. */
+static void write_selection(FILE *f, const em_result_meta *meta)
+{
+    char a[40], b[40], c[40];
+    key(f, "selection");
+    fprintf(f, "{\"criterion\": \"%s\", \"chosen_k\": %zu, \"table\": [\n",
+            meta->criterion == EM_CRIT_AIC ? "aic" : "bic",
+            meta->search[meta->search_best].k);
+    for (size_t i = 0; i < meta->nsearch; i++) {
+        const em_search_row *r = &meta->search[i];
+        fprintf(f, "    {\"k\": %zu, ", r->k);
+        if (r->status == EM_OK)
+            fprintf(f,
+                    "\"loglik\": %s, \"free_params\": %zu, \"aic\": %s, "
+                    "\"bic\": %s, \"seed\": %llu}",
+                    em_format_double(a, sizeof a, r->res.loglik),
+                    r->res.nfree, em_format_double(b, sizeof b, r->res.aic),
+                    em_format_double(c, sizeof c, r->res.bic), r->seed);
+        else {
+            fputs("\"error\": ", f);
+            em_json_write_string(f, r->err.msg);
+            fputc('}', f);
+        }
+        fputs(i + 1 < meta->nsearch ? ",\n" : "\n", f);
+    }
+    fputs("  ]},\n", f);
+}
+
 static void write_params(FILE *f, const em_model *m, const double *theta)
 {
     char buf[40];
@@ -85,6 +113,8 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
     fprintf(f, "%zu,\n", res->nfree);
     number_member(f, "aic", res->aic);
     number_member(f, "bic", res->bic);
+    if (meta->nsearch)
+        write_selection(f, meta);
     write_params(f, m, theta);
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f))

@@ -43,8 +43,8 @@
 typedef enum { COV_FULL, COV_DIAG, COV_SPHERICAL, COV_TIED } cov_type;
 
 static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
-static const char *const gmm_options[] = {"components", "cov", "reg", "init",
-                                          NULL};
+static const char *const gmm_options[] = {
+    "components", "cov", "reg", "init", "restarts", "criterion", NULL};
 
 #define DEFAULT_REG 1e-6
 

@@ -5,7 +5,7 @@ G=$TDATA/gmm_three.csv
 
 expect gmm-fit 0 "" --model gmm -k 3 --trace none --result - "$G"
 check gmm-converged 'grep -q "\"converged\": true" "$TMP/out"'
-check gmm-settings 'grep -q "\"k\": 3, \"cov\": \"full\", \"reg\": 1e-06, \"init\": \"kmeans++\", \"seed\": 1" "$TMP/out"'
+check gmm-settings 'grep -q "\"k\": 3, \"cov\": \"full\", \"reg\": 1e-06, \"init\": \"kmeans++\", \"seed\": 1, \"restarts\": 1" "$TMP/out"'
 check gmm-free-params 'grep -q "\"free_params\": 17," "$TMP/out"'
 cp "$TMP/out" "$TMP/first.json"
 expect gmm-again 0 "" --model gmm -k 3 --trace none --result - "$G"
@@ -22,9 +22,27 @@ done
 expect gmm-init-params 0 "" --model gmm -k 3 --trace csv --max-iter 0 --init-params "$TMP/first.json" "$G"
 check gmm-init-params-loglik '[ "$(tail -1 "$TMP/out" | awk -F, "{print \$NF}")" = "$(sed -n "s/.*\"loglik\": \(.*\),$/\1/p" "$TMP/first.json")" ]'
 
+# Model choice: -k 1-5 picks K = 3 by BIC for three clusters; the traced fit
+# repeats the chosen start exactly.
+expect gmm-range 0 "lowest bic" --model gmm -k 1-5 --restarts 2 --trace none --result "$TMP/range.json" "$G"
+check gmm-range-table 'grep -c "^emfit: *[1-5] " "$TMP/err" | grep -qx 5'
+check gmm-range-chosen 'grep -q "\"chosen_k\": 3," "$TMP/range.json" && grep -q "\"k\": 3," "$TMP/range.json"'
+ll=$(sed -n 's/^  "loglik": \(.*\),$/\1/p' "$TMP/range.json")
+check gmm-range-same-fit 'grep -q "{\"k\": 3, \"loglik\": $ll," "$TMP/range.json"'
+seed=$(sed -n 's/.*"seed": \([0-9]*\), "restarts".*/\1/p' "$TMP/range.json")
+expect gmm-range-reproduce 0 "" --model gmm -k 3 --seed "$seed" --trace none --result - "$G"
+check gmm-range-reproduce-ll 'grep -q "^  \"loglik\": $ll,$" "$TMP/out"'
+expect gmm-aic 0 "lowest aic" --model gmm -k 1-4 --criterion aic --trace none "$G"
+expect gmm-verbose 0 "k 2 start 3 (seed 3): loglik" --model gmm -k 2 --restarts 3 --verbose --trace none "$G"
+expect gmm-range-quiet 0 "" --model gmm -k 1-2 --quiet --trace none "$G"
+expect gmm-range-start 2 "draw their own starts" --model gmm -k 1-3 --start w1=1 "$G"
+expect gmm-bad-range 2 "-k must be a number of components" --model gmm -k 3-2 "$G"
+expect gmm-bad-criterion 2 "--criterion must be bic or aic" --model gmm --criterion hqc "$G"
+expect gmm-restarts-zero 2 "--restarts must be at least 1" --model gmm --restarts 0 "$G"
+
 expect gmm-bad-cov 2 "--cov must be full, diag, spherical or tied" --model gmm --cov round "$G"
 expect gmm-bad-init 2 "--init must be kmeans++ or random" --model gmm --init best "$G"
-expect gmm-k-zero 2 "-k must be at least 1" --model gmm -k 0 "$G"
+expect gmm-k-zero 2 "-k must be a number of components" --model gmm -k 0 "$G"
 expect gmm-bad-reg 2 "--reg must be >= 0" --model gmm --reg -1 "$G"
 expect gmm-k-option-bvn 2 "--components does not apply to the bvn model" --model bvn -k 2 "$DATA/efron_hastie_bvn.csv"
 expect gmm-weights 2 "--start: the weights sum to" --model gmm -k 2 --start w1=0.9 "$G"
