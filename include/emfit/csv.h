@@ -59,6 +59,10 @@ em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
                              const em_csv_options *opt, em_table *out,
                              em_error *err);
 
+/* Writes s as one CSV field, quoted (with "" for a quote) when it holds a
+ * comma, quote or line break. */
+void em_csv_write_field(FILE *f, const char *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,8 @@ typedef struct em_model_info {
     size_t nunits;                  /* units the E-step ranges over */
     size_t nstats;                  /* statistics after the header */
     size_t nskipped;                /* units left out (no observed value) */
+    size_t nclasses;                /* latent classes per unit, for
+                                       posterior; 0 when it has none */
     int monotone; /* 1: each iteration is a true EM step, so the
                      log-likelihood must not decrease */
 } em_model_info;
@@ -117,6 +119,18 @@ typedef struct em_model_type {
      * 0).  Without it the M-step counts as exact (gain >= 0). */
     double (*q_gain)(const void *state, const double *stats,
                      const double *cur, const double *next);
+
+    /* Optional, after prepare: the posterior probabilities of the
+     * info.nclasses latent classes for units [begin, end), row-major into
+     * out; a unit without data gets NaNs. */
+    void (*posterior)(const void *state, size_t begin, size_t end,
+                      double *out);
+
+    /* Optional, after prepare: rows [begin, end) with every missing value
+     * replaced by its conditional expectation given the observed ones,
+     * row-major into out (the table's ncols per row); a row without data
+     * gets NaNs. */
+    void (*impute)(const void *state, size_t begin, size_t end, double *out);
 
     /* 1 when the M-step honours a fixed mask (--fix). */
     int fixable;

@@ -68,6 +68,24 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
                           const em_fit_result *res, const em_result_meta *meta,
                           em_error *err);
 
+/* Per-row outputs of a fitted model, as CSV in input row order, one line
+ * per data row; a row without data is written as NA. */
+typedef enum em_rows_kind {
+    EM_ROWS_LABELS,           /* "label": the most likely class, from 1 */
+    EM_ROWS_RESPONSIBILITIES, /* "r1".."rK": the class probabilities */
+    EM_ROWS_IMPUTED           /* the data's columns, missing values replaced
+                                 by their conditional expectations */
+} em_rows_kind;
+
+/* 1 when the model can give this kind of output. */
+int em_rows_supported(const em_model *m, em_rows_kind kind);
+
+/* Writes kind for the fitted theta.  A failed write is EM_ERR_IO; a model
+ * without the output is EM_ERR_ARG. */
+em_status em_rows_write(FILE *f, em_model *m, const em_table *data,
+                        const double *theta, em_rows_kind kind,
+                        em_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -301,6 +301,60 @@ static em_status write_result(const cli_options *opt, const em_model *m,
     return st;
 }
 
+/* Opens path for writing ("-" is stdout), runs the writer, closes. */
+static em_status write_rows(const char *path, em_model *m,
+                            const em_table *data, const double *theta,
+                            em_rows_kind kind, em_error *err)
+{
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (!f)
+        return em_error_at(err, EM_ERR_IO, path, 0, 0,
+                           "cannot open for writing: %s", strerror(errno));
+    em_status st = em_rows_write(f, m, data, theta, kind, err);
+    if (!to_stdout && fclose(f) != 0 && st == EM_OK)
+        st = em_error_set(err, EM_ERR_IO, "cannot write: %s",
+                          strerror(errno));
+    if (st == EM_ERR_IO && !err->file[0]) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        em_error_at(err, st, path, 0, 0, "%s", msg);
+    }
+    return st;
+}
+
+/* Refuses, before any fit, per-row outputs the model cannot give. */
+static em_status check_row_outputs(const cli_options *opt, const em_model *m,
+                                   em_error *err)
+{
+    const char *paths[] = {opt->labels, opt->responsibilities, opt->impute};
+    const char *names[] = {"--labels", "--responsibilities", "--impute"};
+    const em_rows_kind kinds[] = {EM_ROWS_LABELS, EM_ROWS_RESPONSIBILITIES,
+                                  EM_ROWS_IMPUTED};
+    for (size_t i = 0; i < 3; i++)
+        if (paths[i] && !em_rows_supported(m, kinds[i]))
+            return em_error_set(err, EM_ERR_ARG,
+                                "%s does not apply to the %s model", names[i],
+                                m->type->name);
+    return EM_OK;
+}
+
+/* --labels, --responsibilities and --impute, after a successful fit. */
+static em_status write_row_outputs(const cli_options *opt, em_model *m,
+                                   const em_table *data, const double *theta,
+                                   em_error *err)
+{
+    em_status st = EM_OK;
+    if (opt->labels)
+        st = write_rows(opt->labels, m, data, theta, EM_ROWS_LABELS, err);
+    if (st == EM_OK && opt->responsibilities)
+        st = write_rows(opt->responsibilities, m, data, theta,
+                        EM_ROWS_RESPONSIBILITIES, err);
+    if (st == EM_OK && opt->impute)
+        st = write_rows(opt->impute, m, data, theta, EM_ROWS_IMPUTED, err);
+    return st;
+}
+
 static void closing_notes(const cli_options *opt, const em_model *m,
                           const em_fit_result *res)
 {
@@ -335,6 +389,8 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     closing_notes(opt, m, &res);
     if (opt->result)
         st = write_result(opt, m, data, theta, fixed, &res, sr, err);
+    if (st == EM_OK)
+        st = write_row_outputs(opt, m, data, theta, err);
     return st;
 }
 
@@ -367,7 +423,8 @@ static int run(const cli_options *given)
         st = em_error_set(&err, EM_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = fixed_params(opt, &m, fixed, &err)) != EM_OK ||
+    if ((st = check_row_outputs(opt, &m, &err)) != EM_OK ||
+        (st = fixed_params(opt, &m, fixed, &err)) != EM_OK ||
         (st = starting_values(opt, &m, theta, &err)) != EM_OK)
         goto done;
     st = fit_and_write(opt, &m, &data, theta, fixed, &sr, &err);

@@ -20,6 +20,9 @@ enum {
     OPT_SEED,
     OPT_RESTARTS,
     OPT_CRITERION,
+    OPT_LABELS,
+    OPT_RESPONSIBILITIES,
+    OPT_IMPUTE,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +48,9 @@ static const struct option long_options[] = {
     {"restarts", required_argument, NULL, OPT_RESTARTS},
     {"criterion", required_argument, NULL, OPT_CRITERION},
     {"verbose", no_argument, NULL, 'v'},
+    {"labels", required_argument, NULL, OPT_LABELS},
+    {"responsibilities", required_argument, NULL, OPT_RESPONSIBILITIES},
+    {"impute", required_argument, NULL, OPT_IMPUTE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -114,6 +120,11 @@ void cli_usage(FILE *f)
 "                         csv, tsv, jsonl or none\n"
 "  -r, --result PATH      write the final fit as JSON to PATH (- = stdout,\n"
 "                         which needs --trace none)\n"
+"      --labels PATH      CSV of each row's most likely component (gmm)\n"
+"      --responsibilities PATH\n"
+"                         CSV of each row's component probabilities (gmm)\n"
+"      --impute PATH      the data with missing values replaced by their\n"
+"                         conditional expectations (gmm)\n"
 "  -q, --quiet            no notes on stderr, only errors\n"
 "  -v, --verbose          also each start's final log-likelihood on stderr\n"
 "  -h, --help             show this help and exit\n"
@@ -327,6 +338,9 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
                                 arg);
         return EM_OK;
     case 'v': opt->verbose = 1; return EM_OK;
+    case OPT_LABELS: opt->labels = arg; return EM_OK;
+    case OPT_RESPONSIBILITIES: opt->responsibilities = arg; return EM_OK;
+    case OPT_IMPUTE: opt->impute = arg; return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -343,6 +357,30 @@ static em_status bad_option(int c, char **argv, em_error *err)
     if (optopt && optopt < 256)
         return em_error_set(err, EM_ERR_ARG, "unknown option -%c", optopt);
     return em_error_set(err, EM_ERR_ARG, "unknown option %s", word);
+}
+
+/* At most one output may go to standard output ("-"). */
+static em_status check_stdout_users(const cli_options *opt, em_error *err)
+{
+    const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
+                           opt->impute};
+    const char *names[] = {"--result", "--labels", "--responsibilities",
+                           "--impute"};
+    const char *first = opt->trace != EM_TRACE_NONE ? "the trace" : NULL;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!paths[i] || strcmp(paths[i], "-") != 0)
+            continue;
+        if (first)
+            return em_error_set(err, EM_ERR_ARG,
+                                "%s - writes to standard output, where %s "
+                                "goes too%s",
+                                names[i], first,
+                                opt->trace != EM_TRACE_NONE
+                                    ? ": add --trace none"
+                                    : "");
+        first = names[i];
+    }
+    return EM_OK;
 }
 
 em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
@@ -381,10 +419,5 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
         return em_error_set(err, EM_ERR_ARG,
                             "--restarts and a range for -k draw their own "
                             "starts: leave out --start and --init-params");
-    if (opt->result && strcmp(opt->result, "-") == 0 &&
-        opt->trace != EM_TRACE_NONE)
-        return em_error_set(err, EM_ERR_ARG,
-                            "--result - writes to standard output, where the "
-                            "trace goes too: add --trace none");
-    return EM_OK;
+    return check_stdout_users(opt, err);
 }

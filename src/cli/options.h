@@ -28,6 +28,7 @@ typedef struct cli_options {
     const char *init_params;
     const char *start;
     const char *fix;
+    const char *labels, *responsibilities, *impute;
     size_t max_iter;
     unsigned long long seed;
     size_t k_min, k_max;  /* -k A-B; both 0 when -k was not given */

@@ -839,3 +839,18 @@ em_status em_csv_read_file(const char *path, const em_csv_options *opt,
     free(buf);
     return st;
 }
+
+void em_csv_write_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "emfit/csv.h"
 #include "emfit/json.h"
 #include "emfit/output.h"
 
@@ -50,23 +51,6 @@ static void table_number(char *buf, size_t size, double v)
         snprintf(buf, size, "%.6e", v);
 }
 
-/* Writes s as one CSV field, quoted when it holds a comma, quote or line
- * break. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void write_header(const em_trace_writer *w)
 {
     FILE *f = w->f;
@@ -81,7 +65,7 @@ static void write_header(const em_trace_writer *w)
         for (size_t i = 0; i < w->nparams; i++) {
             fputc(sep, f);
             if (w->format == EM_TRACE_CSV)
-                csv_field(f, w->names[i]);
+                em_csv_write_field(f, w->names[i]);
             else
                 fputs(w->names[i], f);
         }

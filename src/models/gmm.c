@@ -313,6 +313,7 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
                             .nunits = g->n,
                             .nstats = k * g->nstat_k,
                             .nskipped = skipped,
+                            .nclasses = k,
                             .monotone = 1};
     return EM_OK;
 }
@@ -533,6 +534,80 @@ static void estep_row(const gmm *g, const double *x, scratch *s, double *st)
         if (r > 0)
             accumulate(g, x, no, k, r, s, st);
     }
+}
+
+/* Fills s->lp with row x's responsibilities; returns the number of
+ * observed values (0: no data, lp untouched). */
+static size_t responsibilities(const gmm *g, const double *x, scratch *s)
+{
+    size_t no = split_observed(x, g->d, s);
+    if (no == 0)
+        return 0;
+    double lse = -INFINITY;
+    for (size_t k = 0; k < g->k; k++) {
+        s->lp[k] = log_density(g, x, no, k, s);
+        lse = em_logaddexp(lse, s->lp[k]);
+    }
+    for (size_t k = 0; k < g->k; k++)
+        s->lp[k] = exp(s->lp[k] - lse);
+    return no;
+}
+
+/* Runs fn over rows [begin, end) with a scratch; without memory the
+ * outputs are NaN. */
+static void each_row(const gmm *g, size_t begin, size_t end, double *out,
+                     size_t width,
+                     void (*fn)(const gmm *, const double *, scratch *,
+                                double *))
+{
+    scratch s;
+    int ok = scratch_alloc(g, &s);
+    for (size_t i = begin; i < end; i++) {
+        double *o = out + (i - begin) * width;
+        for (size_t j = 0; j < width; j++)
+            o[j] = NAN;
+        if (ok)
+            fn(g, g->data->values + i * g->d, &s, o);
+    }
+    scratch_free(&s);
+}
+
+static void posterior_row(const gmm *g, const double *x, scratch *s,
+                          double *o)
+{
+    if (responsibilities(g, x, s))
+        memcpy(o, s->lp, g->k * sizeof *o);
+}
+
+/* E[x | x_o] = sum_k r_k E[x | x_o, component k]. */
+static void impute_row(const gmm *g, const double *x, scratch *s, double *o)
+{
+    size_t no = responsibilities(g, x, s), d = g->d;
+    if (no == 0)
+        return;
+    for (size_t i = 0; i < d; i++)
+        o[i] = isnan(x[i]) ? 0.0 : x[i];
+    for (size_t k = 0; no < d && k < g->k; k++) {
+        conditional(g, x, no, k, s);
+        for (size_t b = 0; b < d - no; b++) {
+            size_t i = s->mis[b];
+            o[i] += s->lp[k] * (g->mu[k * d + i] + s->x[i]);
+        }
+    }
+}
+
+static void gmm_posterior(const void *state, size_t begin, size_t end,
+                          double *out)
+{
+    const gmm *g = state;
+    each_row(g, begin, end, out, g->k, posterior_row);
+}
+
+static void gmm_impute(const void *state, size_t begin, size_t end,
+                       double *out)
+{
+    const gmm *g = state;
+    each_row(g, begin, end, out, g->d, impute_row);
 }
 
 static void gmm_estep(const void *state, size_t begin, size_t end, double *st)
@@ -878,4 +953,6 @@ const em_model_type em_model_gmm = {
     .estep = gmm_estep,
     .mstep = gmm_mstep,
     .q_gain = gmm_q_gain,
+    .posterior = gmm_posterior,
+    .impute = gmm_impute,
 };

@@ -40,6 +40,23 @@ expect gmm-bad-range 2 "-k must be a number of components" --model gmm -k 3-2 "$
 expect gmm-bad-criterion 2 "--criterion must be bic or aic" --model gmm --criterion hqc "$G"
 expect gmm-restarts-zero 2 "--restarts must be at least 1" --model gmm --restarts 0 "$G"
 
+# Per-row outputs, in input row order, with NA for rows without data.
+printf 'a,b\n0,0\n0.2,-0.1\n5,5\n5.1,4.8\nNA,NA\nNA,5.2\n-0.1,0.1\n4.9,5.3\n' >"$TMP/rows.csv"
+expect gmm-rows 0 "1 row(s) with no observed value were skipped" --model gmm -k 2 --trace none --labels "$TMP/labels.csv" --responsibilities "$TMP/resp.csv" --impute "$TMP/imp.csv" "$TMP/rows.csv"
+check gmm-labels-lines '[ "$(wc -l <"$TMP/labels.csv")" -eq 9 ] && [ "$(head -1 "$TMP/labels.csv")" = label ]'
+check gmm-labels-na '[ "$(sed -n 6p "$TMP/labels.csv")" = NA ]'
+check gmm-labels-groups '[ "$(sed -n 2p "$TMP/labels.csv")" = "$(sed -n 3p "$TMP/labels.csv")" ] && [ "$(sed -n 2p "$TMP/labels.csv")" != "$(sed -n 4p "$TMP/labels.csv")" ] && [ "$(sed -n 4p "$TMP/labels.csv")" = "$(sed -n 7p "$TMP/labels.csv")" ]'
+check gmm-resp-header '[ "$(head -1 "$TMP/resp.csv")" = r1,r2 ] && [ "$(sed -n 6p "$TMP/resp.csv")" = NA,NA ]'
+check gmm-resp-sum 'tail -n +2 "$TMP/resp.csv" | grep -v NA | awk -F, "{ s = \$1 + \$2; if (s < 0.999999999 || s > 1.000000001) exit 1 }"'
+check gmm-impute-observed '[ "$(sed -n 2p "$TMP/imp.csv")" = 0,0 ] && [ "$(sed -n 6p "$TMP/imp.csv")" = NA,NA ]'
+# the row (NA, 5.2) lies with the cluster near (5, 5): its a is imputed near 5
+check gmm-impute-missing 'sed -n 7p "$TMP/imp.csv" | awk -F, "{ exit !(\$1 > 4.5 && \$1 < 5.5 && \$2 == 5.2) }"'
+expect gmm-labels-stdout 0 "" --model gmm -k 2 --trace none --labels - "$TMP/rows.csv" --quiet
+check gmm-labels-stdout-lines '[ "$(wc -l <"$TMP/out")" -eq 9 ]'
+expect gmm-two-on-stdout 2 "--impute - writes to standard output, where --labels goes too" --model gmm --trace none --labels - --impute - "$G"
+expect gmm-labels-trace 2 "add --trace none" --model gmm --labels - "$G"
+expect labels-bvn 2 "--labels does not apply to the bvn model" --model bvn --labels "$TMP/l.csv" "$DATA/efron_hastie_bvn.csv"
+
 expect gmm-bad-cov 2 "--cov must be full, diag, spherical or tied" --model gmm --cov round "$G"
 expect gmm-bad-init 2 "--init must be kmeans++ or random" --model gmm --init best "$G"
 expect gmm-k-zero 2 "-k must be a number of components" --model gmm -k 0 "$G"
