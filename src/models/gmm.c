@@ -364,6 +364,20 @@ static em_status gmm_check(const void *state, const double *th, size_t *bad,
     return EM_OK;
 }
 
+/* Without reg nothing bounds a collapsing covariance away from singular,
+ * and its densities lose every digit before the factorisation fails: stop
+ * when the squared ratio of the factor's extreme pivots (a lower bound on
+ * the condition number) passes 1e12. */
+static int ill_conditioned(const double *l, size_t d)
+{
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < d; i++) {
+        lo = fmin(lo, l[i * d + i]);
+        hi = fmax(hi, l[i * d + i]);
+    }
+    return (hi / lo) * (hi / lo) > 1e12;
+}
+
 static em_status gmm_prepare(void *state, const double *th, em_error *err)
 {
     gmm *g = state;
@@ -374,9 +388,10 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
         double *s = g->sig + k * d * d, *l = g->chol + k * d * d;
         expand_cov(g, th, k, s);
         memcpy(l, s, d * d * sizeof *l);
-        if (em_cholesky(l, d) != 0)
+        if (em_cholesky(l, d) != 0 || (g->reg == 0 && ill_conditioned(l, d)))
             return em_error_set(err, EM_ERR_NUMERIC,
-                                "the covariance of component %zu is singular",
+                                "the covariance of component %zu is singular "
+                                "or nearly so: use --reg > 0",
                                 k + 1);
         g->logdet[k] = em_chol_logdet(l, d);
     }
@@ -782,13 +797,24 @@ static void fill_row(const double *x, const double *fill, size_t d, double *c)
         c[i] = isnan(x[i]) ? fill[i] : x[i];
 }
 
-/* Picks K centres: k-means++ (each next centre drawn with probability
- * proportional to the squared distance to the nearest centre so far), or
- * K distinct rows uniformly.  best[i] ends as the nearest centre's
- * squared distance. */
-static void pick_centres(const gmm *g, em_rng *rng, const double *fill,
-                         const size_t *rows, size_t nr, double *cen,
-                         double *best)
+/* K distinct rows, uniformly: a partial Fisher-Yates shuffle of rows. */
+static void pick_random(const gmm *g, em_rng *rng, const double *fill,
+                        size_t *rows, size_t nr, double *cen)
+{
+    for (size_t k = 0; k < g->k; k++) {
+        size_t j = k + (size_t)em_rng_below(rng, nr - k), t = rows[k];
+        rows[k] = rows[j], rows[j] = t;
+        fill_row(g->data->values + rows[k] * g->d, fill, g->d,
+                 cen + k * g->d);
+    }
+}
+
+/* k-means++: the first centre a uniform row, each next one drawn with
+ * probability proportional to the squared distance to the nearest centre
+ * so far (uniformly when every row sits on a centre). */
+static void pick_kmeanspp(const gmm *g, em_rng *rng, const double *fill,
+                          const size_t *rows, size_t nr, double *cen,
+                          double *best)
 {
     size_t d = g->d;
     const double *v = g->data->values;
@@ -800,7 +826,7 @@ static void pick_centres(const gmm *g, em_rng *rng, const double *fill,
         for (size_t i = 0; i < nr; i++)
             total += best[i];
         size_t pick = 0;
-        if (g->init_random || !(total > 0)) {
+        if (!(total > 0)) {
             pick = em_rng_below(rng, nr);
         } else {
             double u = em_rng_uniform(rng) * total, acc = 0;
@@ -825,6 +851,10 @@ static em_status start_from_centres(gmm *g, const double *cen,
     double *st = calloc(len, sizeof *st);
     if (!st)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    /* Covariances start at 0 so that a centre no row chose gets the
+     * repaired default, whatever theta held on entry. */
+    memset(th + off_cov(g, 0), 0,
+           (g->nparams - off_cov(g, 0)) * sizeof *th);
     /* Moments about each centre, the shift the M-step adds back. */
     for (size_t k = 0; k < g->k; k++) {
         th[k] = 1.0 / (double)g->k;
@@ -931,7 +961,10 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
         column_moments(g, mean, var);
         em_rng rng;
         em_rng_seed(&rng, seed);
-        pick_centres(g, &rng, mean, rows, nr, cen, best);
+        if (g->init_random)
+            pick_random(g, &rng, mean, rows, nr, cen);
+        else
+            pick_kmeanspp(g, &rng, mean, rows, nr, cen, best);
         st = start_from_centres(g, cen, mean, rows, nr, th, err);
         if (st == EM_OK)
             repair_start(g, var, th);

@@ -1,9 +1,12 @@
 /* The gmm model against hand and brute-force computations: the K = 1
  * closed form, the log-likelihood with missing values, the missing-value
  * E-step against numerical integration, an independent implementation of
- * the ordinary E- and M-steps, monotone log-likelihood on random problems,
- * recovery of simulated clusters, determinism, degenerate data, check()
- * and the parameter names. */
+ * the ordinary E- and M-steps, the log-likelihood on random problems
+ * (monotone with reg 0; with reg, within the EM bound by the step's gain
+ * in Q, which the test computes itself and compares with q_gain),
+ * recovery of simulated clusters, determinism, degenerate data, check(),
+ * the parameter names, and that a start depends on the seed alone.
+ * GMM_TEST_VERBOSE=1 prints how often the log-likelihood fell. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -811,16 +814,36 @@ static problem random_problem(uint64_t *g)
 }
 
 typedef struct tally {
-    size_t fits, steps, falls, numeric;
+    size_t fits, steps, falls, numeric, illcond;
     double worst_fall;
 } tally;
+
+/* The smallest ratio of squared Cholesky pivots over the components: a
+ * cheap measure of how close a covariance is to singular. */
+static double pivot_ratio(const mix *x, size_t K, size_t d)
+{
+    double worst = 1;
+    for (size_t k = 0; k < K; k++) {
+        double l[DMAX * DMAX], lo = INFINITY, hi = 0;
+        if (ref_cholesky(x->s + k * d * d, d, l))
+            return 0;
+        for (size_t i = 0; i < d; i++) {
+            lo = fmin(lo, l[i * d + i] * l[i * d + i]);
+            hi = fmax(hi, l[i * d + i] * l[i * d + i]);
+        }
+        worst = fmin(worst, lo / hi);
+    }
+    return worst;
+}
 
 enum { RANDOM_MAX_ITER = 150 };
 
 /* Fits one problem from the seeded start and checks every trace row.
  * With reg 0 every step is an exact EM step: the log-likelihood must not
  * fall by more than rounding, and a fit may only stop early because a
- * covariance became singular.  With reg > 0 the step is inexact, and the
+ * covariance became singular (EM_ERR_NUMERIC), or because the driver saw a
+ * fall (EM_ERR_BUG) from a step out of a covariance so near singular
+ * (pivot ratio < 1e-8) that the M-step has no precision left.  With reg > 0 the step is inexact, and the
  * bound EM gives for any step, l(next) - l(cur) >= Q(next | cur) -
  * Q(cur | cur), is checked with Q computed by the test; the model's q_gain
  * (what the driver allows the fall to be) must agree with it. */
@@ -849,14 +872,23 @@ static void fit_random_problem(const problem *p, int cv, int id, int reg0,
     em_fit_result res;
     st = em_fit(&m, th, &o, &res, &err);
     tl->fits++;
+    int illcond = 0;
+    if (st == EM_ERR_BUG && reg0 && r.n >= 2) {
+        mix x;
+        mix_of(&m, cv, r.th + (r.n - 2) * np, K, d, &x);
+        illcond = pivot_ratio(&x, K, d) < 1e-8;
+    }
     if (st == EM_ERR_NUMERIC && reg0)
         tl->numeric++; /* a covariance went singular: what reg is for */
+    else if (illcond)
+        tl->illcond++;
     else if (st != EM_OK)
         fail_msg("%s%s problem %d (n %zu d %zu k %zu spread %g): fit "
                  "status %d: %s",
                  cov_types[cv], reg0 ? " reg 0" : "", id, n, d, K,
                  p->spread, (int)st, err.msg);
-    assert_true(r.n >= 1);
+    /* with reg 0 a start may already be nearly singular: no row at all */
+    assert_true(r.n >= 1 || (reg0 && st == EM_ERR_NUMERIC));
     for (size_t it = 0; it < r.n; it++) {
         const double *ti = r.th + it * np;
         double l = r.ll[it], sum = 0;
@@ -884,6 +916,8 @@ static void fit_random_problem(const problem *p, int cv, int id, int reg0,
             tl->worst_fall = fmax(tl->worst_fall, (prev - l) / fabs(l));
         }
         if (reg0) {
+            if (illcond && it + 1 == r.n)
+                continue; /* the step the driver stopped on, see above */
             if (!(l >= prev - tol))
                 fail_msg("%s reg 0 problem %d (n %zu d %zu k %zu): "
                          "iteration %zu: loglik %.17g < previous %.17g",
@@ -931,12 +965,13 @@ static void loglik_never_decreases_on_random_problems(void **state)
             fprintf(stderr,
                     "%s: default reg: %zu steps, %zu falls > 1e-9 "
                     "(worst %.3g relative); reg 0: %zu steps, %zu of %zu "
-                    "fits stopped on a singular covariance\n",
+                    "fits stopped on a singular covariance, %zu on a fall "
+                    "from an ill-conditioned one\n",
                     cov_types[cv], with_reg.steps, with_reg.falls,
                     with_reg.worst_fall, no_reg.steps, no_reg.numeric,
-                    no_reg.fits);
-        /* reg 0: every singular stop is still a minority */
-        assert_true(no_reg.numeric * 4 <= no_reg.fits);
+                    no_reg.fits, no_reg.illcond);
+        /* reg 0: the breakdowns stay a minority, so the check has teeth */
+        assert_true((no_reg.numeric + no_reg.illcond) * 4 <= no_reg.fits);
     }
 }
 
@@ -1222,6 +1257,69 @@ static void parameter_names(void **state)
     assert_int_equal(make(&t, 2, "banana", 0, 0, &m, &err), EM_ERR_ARG);
 }
 
+/* ---- 11. the start depends on the seed alone ------------------------ */
+
+/* KNOWN FAILURE: init reads the caller's theta.  When a picked centre
+ * attracts no row (two centres with the same filled values), the M-step
+ * on the hard assignment skips that component, so its covariance is
+ * whatever theta held on entry (repair_start only replaces it when it is
+ * not positive definite).  Cases:
+ *  - k-means++ (the default): rows (0,0), (2,2), (1,NaN), (1,1), k = 4;
+ *    (1,NaN) fills to (1,1), so once three centres are picked every
+ *    distance is 0 and the fourth centre repeats one.  Seed 1 gives
+ *    cov4 = (0.500001, 0, 0.666668) from a zeroed buffer but (7, 0, 7)
+ *    from a buffer of 7s.
+ *  - --init random: the K rows are drawn with replacement (the comment
+ *    says "K distinct rows"); 6 distinct rows, k = 4: 34 of seeds 1..50
+ *    give a start that depends on the buffer.
+ * Through the CLI the buffer is calloc'ed, but em_search's --restarts
+ * reuses one theta, so restart r starts from restart r-1's fit and the
+ * reported best seed does not reproduce on its own. */
+static void init_depends_on_the_seed_alone(void **state)
+{
+    (void)state;
+    double fill[8] = {0, 0, 2, 2, 1, NAN, 1, 1};
+    double rows[12] = {0, 0, 1, 3, 2, 1, 5, 5, -1, 2, 3, -2};
+    struct {
+        double *v;
+        size_t n;
+        const char *init;
+    } cases[2] = {{fill, 4, NULL}, {rows, 6, "random"}};
+    int differ[2] = {0};
+    unsigned long long first[2] = {0};
+    for (size_t c = 0; c < 2; c++) {
+        em_table t = table_of(cases[c].v, cases[c].n, 2);
+        em_model_config cfg = {.k = 4, .init = cases[c].init};
+        em_model m;
+        em_error err;
+        assert_int_equal(
+            em_model_create(em_model_find("gmm"), &cfg, &t, &m, &err), EM_OK);
+        size_t np = m.info.nparams, bad;
+        double a[24], b[24];
+        assert_int_equal(np, 24);
+        for (unsigned long long seed = 1; seed <= 50; seed++) {
+            for (size_t k = 0; k < 4; k++) /* zeros, and a PD start */
+                for (size_t i = 0; i < 2; i++)
+                    for (size_t j = i; j < 2; j++) {
+                        size_t p = cov_idx(&m, FULL, k, i, j);
+                        a[p] = 0;
+                        b[p] = i == j ? 7 : 0;
+                    }
+            assert_int_equal(m.type->init(m.state, seed, a, &err), EM_OK);
+            assert_int_equal(m.type->init(m.state, seed, b, &err), EM_OK);
+            assert_int_equal(m.type->check(m.state, a, &bad, &err), EM_OK);
+            if (memcmp(a, b, sizeof a) != 0 && !differ[c]++)
+                first[c] = seed;
+        }
+        em_model_free(&m);
+    }
+    if (differ[0] || differ[1])
+        fail_msg("the start depends on the incoming theta for %d of 50 "
+                 "seeds (first %llu) with kmeans++ and %d of 50 (first %llu) "
+                 "with random",
+                 differ[0], first[0], differ[1], first[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1235,6 +1333,7 @@ int main(void)
         cmocka_unit_test(degenerate_data),
         cmocka_unit_test(check_rejects_bad_parameters),
         cmocka_unit_test(parameter_names),
+        cmocka_unit_test(init_depends_on_the_seed_alone), /* KNOWN FAILURE */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
