@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite from a clean checkout: installs what the tests need
-# when it is missing (Debian/Ubuntu: cmake, a C compiler, cmocka), builds
+# when it is missing (Debian/Ubuntu: cmake, a C compiler, cmocka, and
+# python3-sklearn for the optional peer check), builds
 # with warnings as errors under gcc and, when present, clang, and runs ctest.
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,12 +10,21 @@ need=""
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
-if [ -n "$need" ]; then
-    echo "tests/run.sh: installing$need"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
+# The scikit-learn peer check is optional: install it when possible, and
+# let its test say "SKIPPED" when not.
+/usr/bin/python3 -c "import sklearn" 2>/dev/null || peer="python3-sklearn"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+if [ -n "$need" ] || [ -n "${peer:-}" ]; then
+    echo "tests/run.sh: installing$need ${peer:-}"
     $sudo apt-get update -qq
+fi
+if [ -n "$need" ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
+fi
+if [ -n "${peer:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $peer \
+        >/dev/null 2>&1 || echo "tests/run.sh: could not install $peer"
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
