@@ -25,6 +25,7 @@
 #define EMFIT_MODEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "emfit/error.h"
 #include "emfit/table.h"
@@ -131,6 +132,10 @@ typedef struct em_model_type {
      * row-major into out (the table's ncols per row); a row without data
      * gets NaNs. */
     void (*impute)(const void *state, size_t begin, size_t end, double *out);
+
+    /* Optional: writes extra members of the result object (each line
+     * "  \"key\": value,\n"), a structured view of theta for readers. */
+    void (*result_json)(const void *state, const double *theta, FILE *f);
 
     /* 1 when the M-step honours a fixed mask (--fix). */
     int fixable;

@@ -38,11 +38,17 @@ typedef struct em_trace_writer {
     em_trace_format format;
     const char *const *names;
     size_t nparams;
+    const size_t *cols; /* parameter indices to trace; NULL = all */
+    size_t ncols;
     int header_done;
 } em_trace_writer;
 
 void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
                           const char *const *names, size_t nparams);
+
+/* Traces only the parameters cols[0..n) (indices into names), in that
+ * order; cols must outlive the writer. */
+void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n);
 
 /* An em_trace_fn: ctx is an em_trace_writer.  A failed write is EM_ERR_IO. */
 em_status em_trace_write(void *ctx, size_t iter, const double *theta,

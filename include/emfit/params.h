@@ -23,6 +23,14 @@ em_status em_params_assign(const em_model *m, const char *spec, double *theta,
 em_status em_params_mask(const em_model *m, const char *spec,
                          unsigned char *mask, em_error *err);
 
+/* Fills cols with the indices of the parameters spec names, in its order:
+ * "name[,name...]", where a name ending in '*' matches every parameter
+ * with that prefix (e.g. "w*,mean1_*").  *n gets the count; cols needs
+ * room for nparams.  A parameter matched twice appears once; a name that
+ * matches nothing is EM_ERR_ARG. */
+em_status em_params_select(const em_model *m, const char *spec, size_t *cols,
+                           size_t *n, em_error *err);
+
 /* Sets theta entries from doc: its "params" member when it has one (a result
  * written by --result), else doc itself; either must be an object of
  * numbers keyed by parameter name.  Names not mentioned keep their value.

@@ -375,6 +375,20 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     em_trace_writer tw;
     em_trace_writer_init(&tw, stdout, opt->trace, m->info.param_names,
                          m->info.nparams);
+    size_t *cols = NULL, ncols;
+    if (opt->trace_params) {
+        em_error why;
+        cols = malloc(m->info.nparams * sizeof *cols);
+        if (!cols)
+            return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+        if (em_params_select(m, opt->trace_params, cols, &ncols, &why) !=
+            EM_OK) {
+            free(cols);
+            return em_error_set(err, why.status, "--trace-params: %s",
+                                why.msg);
+        }
+        em_trace_writer_select(&tw, cols, ncols);
+    }
     em_fit_options fo;
     em_fit_options_default(&fo);
     fo.max_iter = opt->max_iter;
@@ -384,6 +398,7 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     fo.fixed = opt->fix ? fixed : NULL;
     em_fit_result res;
     em_status st = em_fit(m, theta, &fo, &res, err);
+    free(cols);
     if (st != EM_OK)
         return st;
     closing_notes(opt, m, &res);

@@ -23,6 +23,7 @@ enum {
     OPT_LABELS,
     OPT_RESPONSIBILITIES,
     OPT_IMPUTE,
+    OPT_TRACE_PARAMS,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
     {"responsibilities", required_argument, NULL, OPT_RESPONSIBILITIES},
     {"impute", required_argument, NULL, OPT_IMPUTE},
+    {"trace-params", required_argument, NULL, OPT_TRACE_PARAMS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -88,7 +90,9 @@ void cli_usage(FILE *f)
 "                         (--start, if also given, overrides it)\n"
 "      --fix LIST         hold these parameters at their starting values,\n"
 "                         e.g. --fix pi (three-coin, mixed-normal)\n"
-"\n"
+"\n",
+            EM_DEFAULT_MAX_ITER, EM_DEFAULT_TOL);
+    fputs(
 "bvn model:\n"
 "      --estep full|mean  full: true EM (default); mean: the document's\n"
 "                         procedure, filling missing values with their\n"
@@ -105,7 +109,8 @@ void cli_usage(FILE *f)
 "                         K from A to B and keeps the best by --criterion\n"
 "      --cov TYPE         full (default), diag, spherical or tied\n"
 "      --reg X            added to every covariance diagonal (default 1e-6)\n"
-"      --init METHOD      kmeans++ (default) or random starting centres\n"
+"      --init METHOD      kmeans++ (default) or random starting centres, or\n"
+"                         params (the start of --init-params)\n"
 "      --seed S           seed of the random start (default 1)\n"
 "      --restarts R       R starts (seeds S, S+1, ...), keep the best\n"
 "                         log-likelihood (default 1)\n"
@@ -114,10 +119,14 @@ void cli_usage(FILE *f)
 "mixed-normal model: one column; parameters mu, p (the weight of N(-mu))\n"
 "      --sigma X          the known common standard deviation (default 1)\n"
 "      --free-sigma       estimate sigma too (parameter sigma)\n"
-"\n"
+"\n", f);
+    fputs(
 "Output:\n"
 "  -t, --trace FORMAT     per-iteration trace on stdout: table (default),\n"
 "                         csv, tsv, jsonl or none\n"
+"      --trace-params LIST\n"
+"                         trace only these parameters; NAME* matches a\n"
+"                         prefix, e.g. w*,mean1_*\n"
 "  -r, --result PATH      write the final fit as JSON to PATH (- = stdout,\n"
 "                         which needs --trace none)\n"
 "      --labels PATH      CSV of each row's most likely component (gmm)\n"
@@ -144,8 +153,9 @@ void cli_usage(FILE *f)
 "  emfit --model bvn --trace none --result - data/efron_hastie_bvn.csv\n"
 "  emfit --model bvn --estep mean --fill 0 --tol 0 --max-iter 19 \\\n"
 "        data/efron_hastie_bvn.csv     # document 000's table\n"
-"  emfit --model three-coin --start pi=0.4,p=0.6,q=0.7 data/three_coin_li.csv\n",
-            EM_DEFAULT_MAX_ITER, EM_DEFAULT_TOL);
+"  emfit --model three-coin --start pi=0.4,p=0.6,q=0.7 data/three_coin_li.csv\n"
+"  emfit --model gmm -k 1-6 --restarts 5 --trace none data/faithful.csv\n",
+          f);
 }
 
 int cli_exit_status(em_status st)
@@ -309,7 +319,9 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         return EM_OK;
     case OPT_INIT:
         note_model_option(opt, "init");
-        opt->config.init = arg;
+        /* "params" names the start given by --init-params */
+        opt->init_from_params = strcmp(arg, "params") == 0;
+        opt->config.init = opt->init_from_params ? NULL : arg;
         return EM_OK;
     case OPT_SEED: {
         size_t seed = 0;
@@ -341,6 +353,7 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
     case OPT_LABELS: opt->labels = arg; return EM_OK;
     case OPT_RESPONSIBILITIES: opt->responsibilities = arg; return EM_OK;
     case OPT_IMPUTE: opt->impute = arg; return EM_OK;
+    case OPT_TRACE_PARAMS: opt->trace_params = arg; return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -414,6 +427,9 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
     if (!opt->model)
         return em_error_set(err, EM_ERR_ARG,
                             "no model: choose one with --model");
+    if (opt->init_from_params && !opt->init_params)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--init params needs --init-params FILE");
     if ((opt->restarts > 1 || opt->k_min < opt->k_max) &&
         (opt->start || opt->init_params))
         return em_error_set(err, EM_ERR_ARG,

@@ -29,12 +29,14 @@ typedef struct cli_options {
     const char *start;
     const char *fix;
     const char *labels, *responsibilities, *impute;
+    const char *trace_params;
     size_t max_iter;
     unsigned long long seed;
     size_t k_min, k_max;  /* -k A-B; both 0 when -k was not given */
     size_t restarts;
     em_criterion criterion;
     int verbose;
+    int init_from_params; /* --init params */
     double tol;
     em_model_config config;
     int quiet;

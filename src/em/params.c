@@ -114,6 +114,48 @@ em_status em_params_mask(const em_model *m, const char *spec,
     }
 }
 
+/* 1 when name matches the len-byte pattern (a trailing '*' matches any
+ * rest). */
+static int matches(const char *name, const char *pat, size_t len)
+{
+    if (len > 0 && pat[len - 1] == '*')
+        return strncmp(name, pat, len - 1) == 0;
+    return strlen(name) == len && memcmp(name, pat, len) == 0;
+}
+
+em_status em_params_select(const em_model *m, const char *spec, size_t *cols,
+                           size_t *n, em_error *err)
+{
+    char names[512];
+    unsigned char *taken = calloc(m->info.nparams + 1, 1);
+    if (!taken)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    *n = 0;
+    em_status st = EM_OK;
+    for (const char *p = spec; st == EM_OK;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p), hits = 0;
+        for (size_t i = 0; i < m->info.nparams; i++) {
+            if (!matches(m->info.param_names[i], p, len))
+                continue;
+            hits++;
+            if (!taken[i])
+                taken[i] = 1, cols[(*n)++] = i;
+        }
+        if (!hits)
+            st = em_error_set(err, EM_ERR_ARG,
+                              "no parameter of the %s model matches \"%.*s\" "
+                              "(its parameters: %s)",
+                              m->type->name, (int)len, p,
+                              name_list(m, names, sizeof names));
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(taken);
+    return st;
+}
+
 em_status em_params_from_json(const em_model *m, const em_json *doc,
                               const char *name, double *theta, em_error *err)
 {

@@ -115,6 +115,8 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
     number_member(f, "bic", res->bic);
     if (meta->nsearch)
         write_selection(f, meta);
+    if (m->type->result_json)
+        m->type->result_json(m->state, theta, f);
     write_params(f, m, theta);
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f))

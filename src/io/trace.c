@@ -30,8 +30,23 @@ int em_trace_format_parse(const char *s, em_trace_format *out)
 void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
                           const char *const *names, size_t nparams)
 {
-    *w = (em_trace_writer){
-        .f = f, .format = format, .names = names, .nparams = nparams};
+    *w = (em_trace_writer){.f = f,
+                           .format = format,
+                           .names = names,
+                           .nparams = nparams,
+                           .ncols = nparams};
+}
+
+void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n)
+{
+    w->cols = cols;
+    w->ncols = n;
+}
+
+/* The parameter index of trace column c. */
+static size_t pick(const em_trace_writer *w, size_t c)
+{
+    return w->cols ? w->cols[c] : c;
 }
 
 static int table_width(const char *name)
@@ -57,17 +72,19 @@ static void write_header(const em_trace_writer *w)
     char sep = w->format == EM_TRACE_TSV ? '\t' : ',';
     if (w->format == EM_TRACE_TABLE) {
         fprintf(f, "%5s", "iter");
-        for (size_t i = 0; i < w->nparams; i++)
-            fprintf(f, " %*s", table_width(w->names[i]), w->names[i]);
+        for (size_t c = 0; c < w->ncols; c++) {
+            const char *name = w->names[pick(w, c)];
+            fprintf(f, " %*s", table_width(name), name);
+        }
         fprintf(f, " %*s\n", table_width("loglik") + 4, "loglik");
     } else if (w->format == EM_TRACE_CSV || w->format == EM_TRACE_TSV) {
         fputs("iter", f);
-        for (size_t i = 0; i < w->nparams; i++) {
+        for (size_t c = 0; c < w->ncols; c++) {
             fputc(sep, f);
             if (w->format == EM_TRACE_CSV)
-                em_csv_write_field(f, w->names[i]);
+                em_csv_write_field(f, w->names[pick(w, c)]);
             else
-                fputs(w->names[i], f);
+                fputs(w->names[pick(w, c)], f);
         }
         fprintf(f, "%cloglik\n", sep);
     }
@@ -78,7 +95,8 @@ static void write_table_row(const em_trace_writer *w, size_t iter,
 {
     char buf[64];
     fprintf(w->f, "%5zu", iter);
-    for (size_t i = 0; i < w->nparams; i++) {
+    for (size_t c = 0; c < w->ncols; c++) {
+        size_t i = pick(w, c);
         table_number(buf, sizeof buf, theta[i]);
         fprintf(w->f, " %*s", table_width(w->names[i]), buf);
     }
@@ -92,8 +110,9 @@ static void write_delimited_row(const em_trace_writer *w, size_t iter,
     char buf[40];
     char sep = w->format == EM_TRACE_TSV ? '\t' : ',';
     fprintf(w->f, "%zu", iter);
-    for (size_t i = 0; i < w->nparams; i++)
-        fprintf(w->f, "%c%s", sep, em_format_double(buf, sizeof buf, theta[i]));
+    for (size_t c = 0; c < w->ncols; c++)
+        fprintf(w->f, "%c%s", sep,
+                em_format_double(buf, sizeof buf, theta[pick(w, c)]));
     fprintf(w->f, "%c%s\n", sep, em_format_double(buf, sizeof buf, loglik));
 }
 
@@ -102,7 +121,8 @@ static void write_jsonl_row(const em_trace_writer *w, size_t iter,
 {
     char buf[40];
     fprintf(w->f, "{\"iter\":%zu", iter);
-    for (size_t i = 0; i < w->nparams; i++) {
+    for (size_t c = 0; c < w->ncols; c++) {
+        size_t i = pick(w, c);
         fputc(',', w->f);
         em_json_write_string(w->f, w->names[i]);
         fprintf(w->f, ":%s", em_format_double(buf, sizeof buf, theta[i]));

@@ -38,6 +38,7 @@
 #include "core/linalg.h"
 #include "core/numeric.h"
 #include "core/rng.h"
+#include "emfit/json.h"
 #include "models/models.h"
 
 typedef enum { COV_FULL, COV_DIAG, COV_SPHERICAL, COV_TIED } cov_type;
@@ -973,6 +974,46 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
     return st;
 }
 
+static void json_vector(FILE *f, const double *v, size_t n)
+{
+    char buf[40];
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s", i ? ", " : "", em_format_double(buf, sizeof buf, v[i]));
+    fputc(']', f);
+}
+
+/* "mixture": weights, means and full covariance matrices per component
+ * (a tied covariance is repeated), for readers that want arrays. */
+static void gmm_result_json(const void *state, const double *th, FILE *f)
+{
+    const gmm *g = state;
+    size_t d = g->d;
+    double *s = malloc(d * d * sizeof *s);
+    if (!s)
+        return;
+    fputs("  \"mixture\": {\n    \"weights\": ", f);
+    json_vector(f, th, g->k);
+    fputs(",\n    \"means\": [", f);
+    for (size_t k = 0; k < g->k; k++) {
+        fputs(k ? ", " : "", f);
+        json_vector(f, th + off_mean(g, k), d);
+    }
+    fputs("],\n    \"covariances\": [", f);
+    for (size_t k = 0; k < g->k; k++) {
+        expand_cov(g, th, k, s);
+        fputs(k ? ", " : "", f);
+        fputc('[', f);
+        for (size_t i = 0; i < d; i++) {
+            fputs(i ? ", " : "", f);
+            json_vector(f, s + i * d, d);
+        }
+        fputc(']', f);
+    }
+    fputs("]\n  },\n", f);
+    free(s);
+}
+
 const em_model_type em_model_gmm = {
     .name = "gmm",
     .summary = "Gaussian mixture, K components, full/diag/spherical/tied "
@@ -988,4 +1029,5 @@ const em_model_type em_model_gmm = {
     .q_gain = gmm_q_gain,
     .posterior = gmm_posterior,
     .impute = gmm_impute,
+    .result_json = gmm_result_json,
 };

@@ -57,6 +57,16 @@ expect gmm-two-on-stdout 2 "--impute - writes to standard output, where --labels
 expect gmm-labels-trace 2 "add --trace none" --model gmm --labels - "$G"
 expect labels-bvn 2 "--labels does not apply to the bvn model" --model bvn --labels "$TMP/l.csv" "$DATA/efron_hastie_bvn.csv"
 
+# Limiting the trace, starting from a file, the structured mixture.
+expect gmm-trace-params 0 "" --model gmm -k 2 --trace csv --trace-params 'w*,mean1_*' "$DATA/faithful.csv"
+check gmm-trace-params-header '[ "$(head -1 "$TMP/out")" = "iter,w1,w2,mean1_1,mean1_2,loglik" ]'
+expect gmm-trace-params-none 2 "--trace-params: no parameter of the gmm model matches \"x*\"" --model gmm -k 2 --trace-params 'x*' "$DATA/faithful.csv"
+expect gmm-init-params-method 0 "" --model gmm -k 3 --init params --init-params "$TMP/first.json" --trace csv --max-iter 0 "$G"
+check gmm-init-params-method-same '[ "$(tail -1 "$TMP/out" | awk -F, "{print \$NF}")" = "$(sed -n "s/.*\"loglik\": \(.*\),$/\1/p" "$TMP/first.json")" ]'
+expect gmm-init-params-missing 2 "--init params needs --init-params FILE" --model gmm --init params "$G"
+expect gmm-mixture 0 "" --model gmm -k 2 --trace none --result - "$DATA/faithful.csv"
+check gmm-mixture-arrays 'grep -q "\"weights\": \[0.64412" "$TMP/out" && grep -q "\"covariances\": \[\[\[0.16996" "$TMP/out"'
+
 expect gmm-bad-cov 2 "--cov must be full, diag, spherical or tied" --model gmm --cov round "$G"
 expect gmm-bad-init 2 "--init must be kmeans++ or random" --model gmm --init best "$G"
 expect gmm-k-zero 2 "-k must be a number of components" --model gmm -k 0 "$G"
