@@ -31,35 +31,6 @@ static em_table table_of(double *values, size_t nrows, size_t ncols)
                       .values = values};
 }
 
-/* ---- deterministic random numbers ------------------------------------ */
-
-/* xorshift64*: a small deterministic generator. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-/* Uniform in (0, 1). */
-static double unif(uint64_t *s)
-{
-    return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static size_t below(uint64_t *s, size_t n)
-{
-    return (size_t)(rng_next(s) % n);
-}
-
-/* Standard normal by Box-Muller (one of the pair). */
-static double gauss(uint64_t *s)
-{
-    double u = unif(s), v = unif(s);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * PI_CONST * v);
-}
-
 /* ---- helpers --------------------------------------------------------- */
 
 /* |got - want| <= rel * max(|want|, scale): relative, with a floor for

@@ -23,28 +23,6 @@ static em_table column(double *values, size_t nrows, size_t ncols)
                       .values = values};
 }
 
-/* xorshift64*: a small deterministic generator. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-/* Uniform in (0, 1). */
-static double unif(uint64_t *s)
-{
-    return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* Standard normal by Box-Muller (one of the pair). */
-static double gauss(uint64_t *s)
-{
-    double u = unif(s), v = unif(s);
-    return sqrt(-2 * log(u)) * cos(two_pi * v);
-}
-
 /* n draws of (1 - p) N(mu, s^2) + p N(-mu, s^2). */
 static void simulate(uint64_t *st, double mu, double p, double s, size_t n,
                      double *y)

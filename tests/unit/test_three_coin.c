@@ -24,26 +24,6 @@ static em_table tosses(double *values, size_t nrows, size_t ncols)
                       .values = values};
 }
 
-/* xorshift64*: a small deterministic generator. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-/* Uniform in (0, 1). */
-static double unif(uint64_t *s)
-{
-    return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static size_t below(uint64_t *s, size_t n)
-{
-    return (size_t)(rng_next(s) % n);
-}
-
 typedef struct trace {
     size_t n;
     double th[TRACE_MAX][3];
