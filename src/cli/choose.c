@@ -1,0 +1,70 @@
+/* --restarts and -k A-B: the search, its table and --verbose lines. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static void report_start(void *ctx, size_t k, size_t start,
+                         unsigned long long seed, em_status st,
+                         const em_fit_result *res, const em_error *err)
+{
+    (void)ctx;
+    if (st == EM_OK)
+        fprintf(stderr,
+                "emfit: k %zu start %zu (seed %llu): loglik %.10g after %zu "
+                "iterations%s\n",
+                k, start + 1, seed, res->loglik, res->iterations,
+                res->converged ? "" : " (not converged)");
+    else
+        fprintf(stderr, "emfit: k %zu start %zu (seed %llu): failed: %s\n", k,
+                start + 1, seed, err->msg);
+}
+
+static void print_selection(const cli_options *opt, const search_result *sr)
+{
+    fprintf(stderr, "emfit: %5s %18s %11s %18s %18s\n", "k", "loglik",
+            "free_params", "aic", "bic");
+    for (size_t i = 0; i < sr->nrows; i++) {
+        const em_search_row *r = &sr->rows[i];
+        if (r->status != EM_OK) {
+            fprintf(stderr, "emfit: %5zu  failed: %s\n", r->k, r->err.msg);
+            continue;
+        }
+        fprintf(stderr, "emfit: %5zu %18.6f %11zu %18.6f %18.6f%s\n", r->k,
+                r->res.loglik, r->res.nfree, r->res.aic, r->res.bic,
+                i == sr->best ? (opt->criterion == EM_CRIT_AIC
+                                     ? "  <- lowest aic"
+                                     : "  <- lowest bic")
+                              : "");
+    }
+}
+
+em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
+                         const em_table *data, cli_options *chosen,
+                         search_result *sr, em_error *err)
+{
+    size_t kmin = opt->k_min ? opt->k_min : 1, kmax = opt->k_max ? opt->k_max
+                                                                  : 1;
+    sr->nrows = kmax - kmin + 1;
+    sr->rows = calloc(sr->nrows, sizeof *sr->rows);
+    if (!sr->rows)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_search_options so = {.k_min = kmin,
+                            .k_max = kmax,
+                            .restarts = opt->restarts,
+                            .seed = opt->seed,
+                            .criterion = opt->criterion,
+                            .on_start = opt->verbose ? report_start : NULL};
+    em_fit_options_default(&so.fit);
+    so.fit.max_iter = opt->max_iter;
+    so.fit.tol = opt->tol;
+    em_status st = em_search(type, &opt->config, data, &so, sr->rows,
+                             &sr->best, err);
+    if (st != EM_OK)
+        return st;
+    if (sr->nrows > 1 && !opt->quiet)
+        print_selection(opt, sr);
+    chosen->config.k = sr->rows[sr->best].k;
+    chosen->seed = sr->rows[sr->best].seed;
+    return EM_OK;
+}
