@@ -401,17 +401,18 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
 
 /* ---- E-step ----------------------------------------------------------- */
 
-/* Per-call scratch for one row: per component the whitened residual y, the
- * factor of S_oo (incomplete rows only) and its log-determinant. */
+/* Per-call scratch for one row: the observed and missing coordinates; per
+ * component the whitened residual y and the factor l of S_oo (incomplete
+ * rows only); log-densities lp; and room for the conditional moments. */
 typedef struct scratch {
     size_t *obs, *mis;
-    double *y, *l, *ldet, *lp, *x, *u, *w, *c;
+    double *y, *l, *lp, *x, *w, *c;
 } scratch;
 
 static void scratch_free(scratch *s)
 {
-    free(s->obs), free(s->mis), free(s->y), free(s->l), free(s->ldet);
-    free(s->lp), free(s->x), free(s->u), free(s->w), free(s->c);
+    free(s->obs), free(s->mis), free(s->y), free(s->l);
+    free(s->lp), free(s->x), free(s->w), free(s->c);
 }
 
 static int scratch_alloc(const gmm *g, scratch *s)
@@ -421,14 +422,11 @@ static int scratch_alloc(const gmm *g, scratch *s)
                    .mis = malloc(d * sizeof(size_t)),
                    .y = malloc(k * d * sizeof(double)),
                    .l = malloc(k * d * d * sizeof(double)),
-                   .ldet = malloc(k * sizeof(double)),
                    .lp = malloc(k * sizeof(double)),
                    .x = malloc(d * sizeof(double)),
-                   .u = malloc(d * sizeof(double)),
                    .w = malloc(d * d * sizeof(double)),
                    .c = malloc(d * d * sizeof(double))};
-    return s->obs && s->mis && s->y && s->l && s->ldet && s->lp && s->x &&
-           s->u && s->w && s->c;
+    return s->obs && s->mis && s->y && s->l && s->lp && s->x && s->w && s->c;
 }
 
 /* The log-density of row x's observed coordinates under component k;
@@ -454,7 +452,6 @@ static double log_density(const gmm *g, const double *x, size_t no,
         logdet = em_chol_logdet(lo, no);
         l = lo;
     }
-    s->ldet[k] = logdet;
     em_chol_forward(l, no, y);
     double maha = 0;
     for (size_t a = 0; a < no; a++)
