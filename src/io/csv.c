@@ -141,7 +141,9 @@ static const char *hname(const parser *p, size_t k)
     return p->hnames + p->hoff[k];
 }
 
-/* Writes the header names as "a, b, c" (cut short with "...") into dst. */
+/* Writes the header names as "a, b, c" (cut short with "...") into dst.
+ * Each name is added only while room stays for a later ", ...\0" (6
+ * bytes), so the cut never runs past size (size >= 6). */
 static void column_list(const parser *p, char *dst, size_t size)
 {
     size_t o = 0;
@@ -150,7 +152,7 @@ static void column_list(const parser *p, char *dst, size_t size)
         char q[QUOTE_BUF];
         quote_text(q, sizeof q, hname(p, k), strlen(hname(p, k)), 1);
         size_t sep = k ? 2 : 0, ql = strlen(q);
-        if (o + sep + ql + 4 > size) {
+        if (o + sep + ql + 6 > size) {
             memcpy(dst + o, sep ? ", ..." : "...", sep + 3);
             dst[o + sep + 3] = '\0';
             return;

@@ -628,6 +628,28 @@ static void test_read_stream_large(void **state)
     em_table_free(&t);
 }
 
+/* The list of columns in a selection error is cut short with "..." and
+ * stays inside its buffer, however many (empty) names the header has
+ * (found by fuzzing: a cut could write two bytes past the end). */
+static void test_long_column_list_in_message(void **state)
+{
+    (void)state;
+    char text[512];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        text[n++] = ',';
+    memcpy(text + n, "\n1\n", 4);
+    text[n + 4] = '\0';
+    for (size_t cut = 1; cut <= 300; cut++) {
+        char *t = text + 300 - cut; /* headers of 1..301 empty names */
+        em_table tab;
+        em_error e;
+        assert_int_equal(parse_opt(t, "zz", 0, &tab, &e), EM_ERR_ARG);
+        assert_msg(&e, "no column named \"zz\"");
+        assert_zeroed(&tab);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_read_stream_fmemopen),
         cmocka_unit_test(test_read_stream_large),
+        cmocka_unit_test(test_long_column_list_in_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
