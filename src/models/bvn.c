@@ -52,6 +52,30 @@ static int observed(double v)
     return !isnan(v);
 }
 
+/* 1 - rho^2 below this is a singular covariance in double precision. */
+#define SINGULAR_1MR2 1e-12
+
+/* The complete rows are (numerically) collinear: their correlation, taken
+ * about their own means, is +-1. */
+static int complete_rows_on_a_line(const em_table *t)
+{
+    double n = 0, mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t->nrows; i++) {
+            double x = em_table_at(t, i, 0), y = em_table_at(t, i, 1);
+            if (!observed(x) || !observed(y))
+                continue;
+            if (pass == 0) {
+                n += 1, mx += x, my += y;
+                continue;
+            }
+            double dx = x - mx / n, dy = y - my / n;
+            sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+        }
+    /* a constant complete column is a line too (sxx or syy is 0) */
+    return !(sxx * syy - sxy * sxy > SINGULAR_1MR2 * sxx * syy);
+}
+
 /* Counts, per column, observed values and distinct-value evidence, and the
  * complete rows; reports the first degenerate condition a user can fix. */
 static em_status check_data(const em_table *t, size_t *nskipped, em_error *err)
@@ -92,6 +116,12 @@ static em_status check_data(const em_table *t, size_t *nskipped, em_error *err)
                             "only %zu row(s) have both \"%s\" and \"%s\"; the "
                             "correlation needs at least 3",
                             ncomplete, t->names[0], t->names[1]);
+    if (complete_rows_on_a_line(t))
+        return em_error_set(err, EM_ERR_DATA,
+                            "the rows with both \"%s\" and \"%s\" lie on a "
+                            "line, so the likelihood has no maximum (the "
+                            "covariance would be singular)",
+                            t->names[0], t->names[1]);
     *nskipped = skipped;
     return EM_OK;
 }
@@ -303,7 +333,7 @@ static em_status bvn_mstep(void *state, const double *stats,
                             "a variance reached 0 (s1^2 = %g, s2^2 = %g)", v1,
                             v2);
     double rho = c12 / sqrt(v1 * v2);
-    if (!(fabs(rho) < 1))
+    if (!(1 - rho * rho > SINGULAR_1MR2))
         return em_error_set(err, EM_ERR_NUMERIC,
                             "the covariance became singular (rho = %.17g): "
                             "the data lie on a line",
