@@ -29,6 +29,10 @@ extern "C" {
 /* Relative decrease of the log-likelihood still taken as rounding. */
 #define EM_MONOTONE_SLACK 1e-10
 
+/* A covariance condition number above which rounding alone can make the
+ * log-likelihood fall (see em_model_type.condition). */
+#define EM_ILL_CONDITIONED 1e8
+
 /* Units per E-step block; fixed so that sums do not depend on how blocks
  * are later spread over threads or processes. */
 #define EM_BLOCK_UNITS 4096

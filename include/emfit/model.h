@@ -133,6 +133,12 @@ typedef struct em_model_type {
      * gets NaNs. */
     void (*impute)(const void *state, size_t begin, size_t end, double *out);
 
+    /* Optional, after prepare: the largest condition number among the
+     * model's covariance matrices.  When the log-likelihood falls while it
+     * is above EM_ILL_CONDITIONED, the driver reports a numerical failure
+     * (the fit is unreliable) rather than a bug. */
+    double (*condition)(const void *state);
+
     /* Optional: writes extra members of the result object (each line
      * "  \"key\": value,\n"), a structured view of theta for readers. */
     void (*result_json)(const void *state, const double *theta, FILE *f);

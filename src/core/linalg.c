@@ -51,3 +51,53 @@ void em_chol_back(const double *l, size_t n, double *y)
         y[i] = s / l[i * n + i];
     }
 }
+
+/* Normalises x in place and returns its former 2-norm. */
+static double normalise(double *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i] * x[i];
+    s = sqrt(s);
+    for (size_t i = 0; s > 0 && i < n; i++)
+        x[i] /= s;
+    return s;
+}
+
+/* A fixed start with a component along every axis, so a run is repeatable
+ * and unlikely to be orthogonal to the wanted eigenvector. */
+static void start_vector(double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 1.0 + (double)i / (double)(n + 1);
+    normalise(x, n);
+}
+
+double em_chol_condition(const double *l, size_t n, double *work)
+{
+    enum { STEPS = 40 };
+    double *x = work, *y = work + n, big = 0, inv = 0;
+    start_vector(x, n);
+    for (int it = 0; it < STEPS; it++) { /* x <- L L^T x */
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t k = i; k < n; k++)
+                s += l[k * n + i] * x[k];
+            y[i] = s;
+        }
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t k = 0; k <= i; k++)
+                s += l[i * n + k] * y[k];
+            x[i] = s;
+        }
+        big = normalise(x, n);
+    }
+    start_vector(x, n);
+    for (int it = 0; it < STEPS; it++) { /* x <- (L L^T)^-1 x */
+        em_chol_forward(l, n, x);
+        em_chol_back(l, n, x);
+        inv = normalise(x, n);
+    }
+    return big * inv;
+}

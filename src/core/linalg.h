@@ -20,4 +20,10 @@ void em_chol_forward(const double *l, size_t n, double *b);
 /* Solves L^T x = y in place (back substitution). */
 void em_chol_back(const double *l, size_t n, double *y);
 
+/* An estimate of the 2-norm condition number of a = L L^T from its factor:
+ * power iteration for the largest eigenvalue and, through two triangular
+ * solves per step, for the largest of a^-1.  work needs 2n doubles.  It can
+ * only underestimate, and is meant to tell 1e4 from 1e14, not to be exact. */
+double em_chol_condition(const double *l, size_t n, double *work);
+
 #endif

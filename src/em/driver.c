@@ -58,6 +58,15 @@ static em_status check_monotone(const em_model *m, size_t t, double prev,
         return EM_OK;
     if (ll >= prev - loss - EM_MONOTONE_SLACK * scale_of(ll))
         return EM_OK;
+    double cond = m->type->condition ? m->type->condition(m->state) : 0;
+    if (cond > EM_ILL_CONDITIONED)
+        return em_error_set(err, EM_ERR_NUMERIC,
+                            "the log-likelihood fell from %.17g to %.17g at "
+                            "iteration %zu while a covariance is nearly "
+                            "singular (condition number about %.2g): the fit "
+                            "is numerically unreliable; use a larger --reg "
+                            "or fewer components",
+                            prev, ll, t, cond);
     return em_error_set(err, EM_ERR_BUG,
                         "the log-likelihood decreased from %.17g to %.17g at "
                         "iteration %zu; EM never decreases it, so this is a "

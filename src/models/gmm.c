@@ -365,19 +365,24 @@ static em_status gmm_check(const void *state, const double *th, size_t *bad,
     return EM_OK;
 }
 
-/* Without reg nothing bounds a collapsing covariance away from singular,
- * and its densities lose every digit before the factorisation fails: stop
- * when the squared ratio of the factor's extreme pivots (a lower bound on
- * the condition number) passes 1e12. */
-static int ill_conditioned(const double *l, size_t d)
+/* The largest condition number among the prepared covariances. */
+static double gmm_condition(const void *state)
 {
-    double lo = INFINITY, hi = 0;
-    for (size_t i = 0; i < d; i++) {
-        lo = fmin(lo, l[i * d + i]);
-        hi = fmax(hi, l[i * d + i]);
-    }
-    return (hi / lo) * (hi / lo) > 1e12;
+    const gmm *g = state;
+    double *work = malloc(2 * g->d * sizeof *work), worst = 0;
+    if (!work)
+        return INFINITY;
+    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; k < ncomp; k++)
+        worst = fmax(worst, em_chol_condition(g->chol + k * g->d * g->d,
+                                              g->d, work));
+    free(work);
+    return worst;
 }
+
+/* Without reg nothing bounds a collapsing covariance away from singular,
+ * and its densities lose their digits before the factorisation fails. */
+#define REG0_MAX_CONDITION 1e12
 
 static em_status gmm_prepare(void *state, const double *th, em_error *err)
 {
@@ -389,13 +394,18 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
         double *s = g->sig + k * d * d, *l = g->chol + k * d * d;
         expand_cov(g, th, k, s);
         memcpy(l, s, d * d * sizeof *l);
-        if (em_cholesky(l, d) != 0 || (g->reg == 0 && ill_conditioned(l, d)))
+        if (em_cholesky(l, d) != 0)
             return em_error_set(err, EM_ERR_NUMERIC,
-                                "the covariance of component %zu is singular "
-                                "or nearly so: use --reg > 0",
+                                "the covariance of component %zu is singular: "
+                                "use --reg > 0",
                                 k + 1);
         g->logdet[k] = em_chol_logdet(l, d);
     }
+    if (g->reg == 0 && gmm_condition(g) > REG0_MAX_CONDITION)
+        return em_error_set(err, EM_ERR_NUMERIC,
+                            "a covariance is nearly singular (condition "
+                            "number above %g): use --reg > 0",
+                            REG0_MAX_CONDITION);
     return EM_OK;
 }
 
@@ -1027,4 +1037,5 @@ const em_model_type em_model_gmm = {
     .posterior = gmm_posterior,
     .impute = gmm_impute,
     .result_json = gmm_result_json,
+    .condition = gmm_condition,
 };

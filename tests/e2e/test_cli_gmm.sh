@@ -67,6 +67,12 @@ expect gmm-init-params-missing 2 "--init params needs --init-params FILE" --mode
 expect gmm-mixture 0 "" --model gmm -k 2 --trace none --result - "$DATA/faithful.csv"
 check gmm-mixture-arrays 'grep -q "\"weights\": \[0.64412" "$TMP/out" && grep -q "\"covariances\": \[\[\[0.16996" "$TMP/out"'
 
+# Tiny data that drive a covariance to near-singular (found by fuzzing):
+# a numerical failure (5), never a false "bug" (6).
+expect gmm-collapse 5 "numerically unreliable" --model gmm -k 2 --seed 111 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_collapse.csv"
+expect gmm-illconditioned 5 "numerically unreliable" --model gmm -k 1 --cov tied --seed 54 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_illconditioned.csv"
+expect gmm-singular-reg0 5 "nearly singular (condition number above 1e+12): use --reg > 0" --model gmm -k 1 --cov tied --reg 0 --trace none "$TDATA/gmm_singular.csv"
+
 expect gmm-bad-cov 2 "--cov must be full, diag, spherical or tied" --model gmm --cov round "$G"
 expect gmm-bad-init 2 "--init must be kmeans++ or random" --model gmm --init best "$G"
 expect gmm-k-zero 2 "-k must be a number of components" --model gmm -k 0 "$G"
