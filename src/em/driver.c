@@ -63,9 +63,9 @@ static em_status check_monotone(const em_model *m, size_t t, double prev,
         return em_error_set(err, EM_ERR_NUMERIC,
                             "the log-likelihood fell from %.17g to %.17g at "
                             "iteration %zu while a covariance is nearly "
-                            "singular (condition number about %.2g): the fit "
-                            "is numerically unreliable; use a larger --reg "
-                            "or fewer components",
+                            "singular (condition number about %.2g), so "
+                            "rounding decides the result: the fit is "
+                            "numerically unreliable",
                             prev, ll, t, cond);
     return em_error_set(err, EM_ERR_BUG,
                         "the log-likelihood decreased from %.17g to %.17g at "

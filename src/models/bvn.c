@@ -346,6 +346,15 @@ static em_status bvn_mstep(void *state, const double *stats,
     return EM_OK;
 }
 
+/* In the standardised coordinates every bvn density is computed in, the
+ * correlation matrix's condition number is (1 + |rho|) / (1 - |rho|). */
+static double bvn_condition(const void *state)
+{
+    const bvn *b = state;
+    double r = fabs(b->th[RHO]);
+    return (1 + r) / (1 - r);
+}
+
 const em_model_type em_model_bvn = {
     .name = "bvn",
     .summary = "bivariate normal with missing values in either column "
@@ -358,4 +367,5 @@ const em_model_type em_model_bvn = {
     .prepare = bvn_prepare,
     .estep = bvn_estep,
     .mstep = bvn_mstep,
+    .condition = bvn_condition,
 };

@@ -23,6 +23,8 @@ check stdin-error-names-stdin '[ "$st" -eq 3 ] && grep -qF "emfit: <stdin>:3:1:"
 expect constant 5 "$B/constant_column.csv: column \"x\" is constant" --model bvn "$B/constant_column.csv"
 expect all-missing 5 "column \"y\" has no observed values" --model bvn "$B/all_missing_column.csv"
 expect collinear 5 "$B/collinear.csv:" --model bvn "$B/collinear.csv"
+# nearly collinear (an outlier far along a line; found by fuzzing)
+expect near-collinear 5 "numerically unreliable" --model bvn --trace none "$TDATA/bvn_near_collinear.csv"
 
 # Usage errors: exit 2 and a pointer to --help.
 expect unknown-option 2 "unknown option --frobnicate" --model bvn --frobnicate "$DATA/efron_hastie_bvn.csv"
