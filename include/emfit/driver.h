@@ -51,7 +51,12 @@ typedef struct em_fit_options {
      * Only for a model whose type is fixable; they do not count as free
      * parameters in AIC and BIC. */
     const unsigned char *fixed;
+    /* Threads for the E-step (0 or 1: the calling thread only).  The
+     * result is bit-identical for any number. */
+    size_t threads;
 } em_fit_options;
+
+#define EM_MAX_THREADS 256
 
 #define EM_DEFAULT_MAX_ITER 1000
 #define EM_DEFAULT_TOL 1e-10

@@ -58,6 +58,7 @@ em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
     em_fit_options_default(&so.fit);
     so.fit.max_iter = opt->max_iter;
     so.fit.tol = opt->tol;
+    so.fit.threads = opt->threads;
     em_status st = em_search(type, &opt->config, data, &so, sr->rows,
                              &sr->best, err);
     if (st != EM_OK)

@@ -155,6 +155,7 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     fo.trace = em_trace_write;
     fo.trace_ctx = &tw;
     fo.fixed = opt->fix ? fixed : NULL;
+    fo.threads = opt->threads;
     em_fit_result res;
     em_status st = em_fit(m, theta, &fo, &res, err);
     free(cols);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     OPT_INIT_PARAMS = 256,
@@ -24,6 +25,7 @@ enum {
     OPT_RESPONSIBILITIES,
     OPT_IMPUTE,
     OPT_TRACE_PARAMS,
+    OPT_THREADS,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +55,7 @@ static const struct option long_options[] = {
     {"responsibilities", required_argument, NULL, OPT_RESPONSIBILITIES},
     {"impute", required_argument, NULL, OPT_IMPUTE},
     {"trace-params", required_argument, NULL, OPT_TRACE_PARAMS},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -88,6 +91,8 @@ void cli_usage(FILE *f)
 "                         from the data\n"
 "      --init-params PATH start from the \"params\" of a --result file\n"
 "                         (--start, if also given, overrides it)\n"
+"      --threads N        threads for the E-step (default: the cores\n"
+"                         available); the fit is the same for any N\n"
 "      --fix LIST         hold these parameters at their starting values,\n"
 "                         e.g. --fix pi (three-coin, mixed-normal)\n"
 "\n",
@@ -214,6 +219,13 @@ static em_status parse_delimiter(const char *s, char *out, em_error *err)
                             "line break) or 'tab', not \"%s\"",
                             s);
     return EM_OK;
+}
+
+/* The cores available, for the default of --threads. */
+static size_t default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > EM_MAX_THREADS ? EM_MAX_THREADS : (size_t)n;
 }
 
 /* -k K or -k A-B, 1 <= A <= B. */
@@ -354,6 +366,14 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
     case OPT_RESPONSIBILITIES: opt->responsibilities = arg; return EM_OK;
     case OPT_IMPUTE: opt->impute = arg; return EM_OK;
     case OPT_TRACE_PARAMS: opt->trace_params = arg; return EM_OK;
+    case OPT_THREADS:
+        if (parse_count("--threads", arg, &opt->threads, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->threads < 1 || opt->threads > EM_MAX_THREADS)
+            return em_error_set(err, EM_ERR_ARG,
+                                "--threads must be from 1 to %d",
+                                EM_MAX_THREADS);
+        return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -402,6 +422,7 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
                          .max_iter = EM_DEFAULT_MAX_ITER,
                          .seed = 1,
                          .restarts = 1,
+                         .threads = default_threads(),
                          .tol = EM_DEFAULT_TOL};
     opterr = 0;
     optind = 1;

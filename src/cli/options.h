@@ -34,6 +34,7 @@ typedef struct cli_options {
     unsigned long long seed;
     size_t k_min, k_max;  /* -k A-B; both 0 when -k was not given */
     size_t restarts;
+    size_t threads;
     em_criterion criterion;
     int verbose;
     int init_from_params; /* --init params */

@@ -1,6 +1,8 @@
 #include "emfit/driver.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,25 +12,94 @@ void em_fit_options_default(em_fit_options *opt)
                             .tol = EM_DEFAULT_TOL};
 }
 
-/* One pass over the data.  Each block is summed into its own zeroed buffer
- * and then added to the total in block order: the grouping of additions is
- * then a property of the data alone, which is what lets threads, streams and
- * ranks reproduce a single-process fit exactly. */
-static em_status estep_blocks(em_model *m, const double *theta, double *total,
-                              double *block, em_error *err)
+/* The E-step workspace: one statistics buffer per block of a wave. */
+typedef struct workspace {
+    size_t len;      /* doubles per statistics vector */
+    size_t threads;  /* at least 1 */
+    size_t wave;     /* blocks computed before their sums are added */
+    double *buf;     /* wave * len */
+} workspace;
+
+static em_status workspace_init(workspace *w, const em_model *m,
+                                size_t threads, em_error *err)
 {
-    size_t len = EM_STAT_HEADER + m->info.nstats;
+    w->len = EM_STAT_HEADER + m->info.nstats;
+    w->threads = threads ? threads : 1;
+    /* a few blocks per thread keep the threads busy between waves */
+    w->wave = w->threads == 1 ? 1 : 4 * w->threads;
+    w->buf = NULL;
+    if (w->len > SIZE_MAX / sizeof(double) / w->wave ||
+        !(w->buf = malloc(w->wave * w->len * sizeof *w->buf)))
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    return EM_OK;
+}
+
+typedef struct wave_job {
+    const em_model *m;
+    const workspace *w;
+    size_t first, count, tid; /* blocks first .. first+count-1 */
+} wave_job;
+
+static void run_block(const em_model *m, const workspace *w, size_t block,
+                      double *out)
+{
+    size_t b = block * EM_BLOCK_UNITS, n = m->info.nunits;
+    size_t e = n - b < EM_BLOCK_UNITS ? n : b + EM_BLOCK_UNITS;
+    memset(out, 0, w->len * sizeof *out);
+    m->type->estep(m->state, b, e, out);
+}
+
+/* Thread tid runs blocks tid, tid + threads, ... of the wave. */
+static void *wave_thread(void *arg)
+{
+    const wave_job *j = arg;
+    for (size_t i = j->tid; i < j->count; i += j->w->threads)
+        run_block(j->m, j->w, j->first + i, j->w->buf + i * j->w->len);
+    return NULL;
+}
+
+/* Runs count blocks from first, on threads when there are several; if a
+ * thread cannot start, the calling thread does its share. */
+static void run_wave(const em_model *m, const workspace *w, size_t first,
+                     size_t count)
+{
+    pthread_t tids[EM_MAX_THREADS];
+    wave_job jobs[EM_MAX_THREADS];
+    int started[EM_MAX_THREADS] = {0};
+    size_t nt = w->threads < count ? w->threads : count;
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (wave_job){.m = m, .w = w, .first = first, .count = count,
+                             .tid = t};
+        started[t] = t > 0 && pthread_create(&tids[t], NULL, wave_thread,
+                                             &jobs[t]) == 0;
+    }
+    for (size_t t = 0; t < nt; t++)
+        if (!started[t])
+            wave_thread(&jobs[t]);
+    for (size_t t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(tids[t], NULL);
+}
+
+/* One pass over the data.  Each block is summed into its own zeroed buffer
+ * and the buffers are added to the total in block order, whatever thread
+ * computed them: the grouping of additions is a property of the data
+ * alone, so any number of threads (or streams, or ranks) reproduces the
+ * single-threaded fit bit for bit. */
+static em_status estep_blocks(em_model *m, const double *theta, double *total,
+                              const workspace *w, em_error *err)
+{
     em_status st = m->type->prepare(m->state, theta, err);
     if (st != EM_OK)
         return st;
-    memset(total, 0, len * sizeof *total);
-    for (size_t b = 0; b < m->info.nunits; b += EM_BLOCK_UNITS) {
-        size_t e = m->info.nunits - b < EM_BLOCK_UNITS ? m->info.nunits
-                                                       : b + EM_BLOCK_UNITS;
-        memset(block, 0, len * sizeof *block);
-        m->type->estep(m->state, b, e, block);
-        for (size_t i = 0; i < len; i++)
-            total[i] += block[i];
+    memset(total, 0, w->len * sizeof *total);
+    size_t nblocks = (m->info.nunits + EM_BLOCK_UNITS - 1) / EM_BLOCK_UNITS;
+    for (size_t first = 0; first < nblocks; first += w->wave) {
+        size_t count = nblocks - first < w->wave ? nblocks - first : w->wave;
+        run_wave(m, w, first, count);
+        for (size_t i = 0; i < count; i++)
+            for (size_t q = 0; q < w->len; q++)
+                total[q] += w->buf[i * w->len + q];
     }
     return EM_OK;
 }
@@ -36,11 +107,11 @@ static em_status estep_blocks(em_model *m, const double *theta, double *total,
 em_status em_estep_all(em_model *m, const double *theta, double *stats,
                        em_error *err)
 {
-    double *block = calloc(EM_STAT_HEADER + m->info.nstats, sizeof *block);
-    if (!block)
-        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    em_status st = estep_blocks(m, theta, stats, block, err);
-    free(block);
+    workspace w;
+    em_status st = workspace_init(&w, m, 1, err);
+    if (st == EM_OK)
+        st = estep_blocks(m, theta, stats, &w, err);
+    free(w.buf);
     return st;
 }
 
@@ -129,12 +200,12 @@ static em_status mstep_checked(em_model *m, const double *stats,
 }
 
 static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
-                          double *stats, double *block, double *next,
+                          double *stats, const workspace *w, double *next,
                           em_fit_result *res, em_error *err)
 {
     double prev = 0.0, loss = 0.0;
     for (size_t t = 0;; t++) {
-        em_status st = estep_blocks(m, theta, stats, block, err);
+        em_status st = estep_blocks(m, theta, stats, w, err);
         if (st != EM_OK)
             return st;
         double ll = stats[EM_STAT_LOGLIK];
@@ -179,17 +250,19 @@ em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
         return em_error_set(err, EM_ERR_ARG,
                             "the %s model cannot hold parameters fixed",
                             m->type->name);
-    size_t len = EM_STAT_HEADER + m->info.nstats;
-    double *stats = calloc(len, sizeof *stats);
-    double *block = calloc(len, sizeof *block);
+    if (opt->threads > EM_MAX_THREADS)
+        return em_error_set(err, EM_ERR_ARG, "at most %d threads",
+                            EM_MAX_THREADS);
+    workspace w;
+    em_status st = workspace_init(&w, m, opt->threads, err);
+    double *stats = calloc(w.len, sizeof *stats);
     double *next = calloc(m->info.nparams, sizeof *next);
-    em_status st;
-    if (!stats || !block || !next)
+    if (st == EM_OK && (!stats || !next))
         st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    else
-        st = fit_loop(m, theta, opt, stats, block, next, res, err);
+    if (st == EM_OK)
+        st = fit_loop(m, theta, opt, stats, &w, next, res, err);
     free(stats);
-    free(block);
+    free(w.buf);
     free(next);
     return st;
 }

@@ -76,7 +76,7 @@ check tab-same 'cmp -s "$TMP/out" "$TMP/trace.csv"'
 
 # Help and version go to stdout with status 0; help lists every option.
 expect help 0 "" --help
-for opt in --model --columns --delimiter --trace --result --init-params --start --fix --max-iter --tol --estep --fill --sigma --free-sigma --components --cov --reg --init --seed --restarts --criterion --verbose --labels --responsibilities --impute --trace-params --quiet --help --version; do
+for opt in --model --columns --delimiter --trace --result --init-params --start --fix --max-iter --tol --estep --fill --sigma --free-sigma --components --cov --reg --init --seed --restarts --criterion --threads --verbose --labels --responsibilities --impute --trace-params --quiet --help --version; do
     check "help-lists$opt" 'grep -q -- "$opt" "$TMP/out"'
 done
 check help-exit-statuses 'grep -q "Exit status" "$TMP/out"'

@@ -73,6 +73,16 @@ expect gmm-collapse 5 "numerically unreliable" --model gmm -k 2 --seed 111 --max
 expect gmm-illconditioned 5 "numerically unreliable" --model gmm -k 1 --cov tied --seed 54 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_illconditioned.csv"
 expect gmm-singular-reg0 5 "nearly singular (condition number above 1e+12): use --reg > 0" --model gmm -k 1 --cov tied --reg 0 --trace none "$TDATA/gmm_singular.csv"
 
+# Threads change nothing in the output, to the last bit (12000 rows: three
+# blocks of 4096 and a part).
+{ cat "$DATA/gmm_missing30.csv"; for i in 1 2 3; do tail -n +2 "$DATA/gmm_missing30.csv"; done; } >"$TMP/big.csv"
+expect gmm-threads-1 0 "" --model gmm -k 3 --threads 1 --trace csv --result "$TMP/t1.json" "$TMP/big.csv" --quiet
+cp "$TMP/out" "$TMP/t1.csv"
+expect gmm-threads-3 0 "" --model gmm -k 3 --threads 3 --trace csv --result "$TMP/t3.json" "$TMP/big.csv" --quiet
+check gmm-threads-same-trace 'cmp -s "$TMP/out" "$TMP/t1.csv"'
+check gmm-threads-same-result 'cmp -s "$TMP/t1.json" "$TMP/t3.json"'
+expect gmm-threads-zero 2 "--threads must be from 1 to 256" --model gmm --threads 0 "$G"
+
 expect gmm-bad-cov 2 "--cov must be full, diag, spherical or tied" --model gmm --cov round "$G"
 expect gmm-bad-init 2 "--init must be kmeans++ or random" --model gmm --init best "$G"
 expect gmm-k-zero 2 "-k must be a number of components" --model gmm -k 0 "$G"

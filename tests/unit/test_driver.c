@@ -273,6 +273,32 @@ static void a_bad_start_is_rejected(void **state)
     assert_int_equal(r.n, 0);
 }
 
+/* Any number of threads gives the same bits: the fake's statistic sums
+ * u over units, and each unit adds a different-sized value, so a change in
+ * the grouping of additions would show in the last bits of the log-
+ * likelihood-like sums below. */
+static void threads_give_identical_sums(void **state)
+{
+    (void)state;
+    size_t n = 9 * EM_BLOCK_UNITS + 123;
+    double ref[EM_STAT_HEADER + 1], got[EM_STAT_HEADER + 1];
+    for (size_t t = 1; t <= 7; t++) {
+        fake f;
+        em_model m = make(&f, n, 1);
+        rec r;
+        em_fit_options o = opts(&r, 2, 0);
+        o.threads = t;
+        em_fit_result res;
+        double th = 0.3;
+        assert_int_equal(em_fit(&m, &th, &o, &res, NULL), EM_OK);
+        got[0] = res.loglik, got[1] = th, got[2] = f.stat_sum;
+        if (t == 1)
+            memcpy(ref, got, sizeof ref);
+        assert_memory_equal(ref, got, sizeof ref);
+        assert_close(f.stat_sum, (double)n * (double)(n - 1) / 2, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +311,7 @@ int main(void)
         cmocka_unit_test(a_trace_error_stops_the_fit),
         cmocka_unit_test(an_mstep_leaving_the_domain_is_numeric_error),
         cmocka_unit_test(a_bad_start_is_rejected),
+        cmocka_unit_test(threads_give_identical_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
