@@ -12,7 +12,10 @@
  * than EM_MONOTONE_SLACK * max(1, |l_t|) stops the fit with EM_ERR_BUG,
  * because true EM cannot decrease the log-likelihood: it means a bug.  A
  * model whose M-step is inexact (q_gain) may lose at most what its step
- * lost in Q, plus that slack.
+ * lost in Q, plus that slack.  A model with covariances (condition) gets a
+ * slack of 100 * condition number * DBL_EPSILON when that is larger, and a
+ * fall while the condition number exceeds EM_ILL_CONDITIONED is reported as
+ * a numerical failure (EM_ERR_NUMERIC), not a bug.
  */
 #ifndef EMFIT_DRIVER_H
 #define EMFIT_DRIVER_H

@@ -52,16 +52,24 @@ void em_chol_back(const double *l, size_t n, double *y)
     }
 }
 
-/* Normalises x in place and returns its former 2-norm. */
+/* Normalises x in place and returns its former 2-norm, scaling by the
+ * largest entry first so that squares of entries near 1e200 do not
+ * overflow. */
 static double normalise(double *x, size_t n)
 {
-    double s = 0;
+    double big = 0, s = 0;
     for (size_t i = 0; i < n; i++)
+        big = fmax(big, fabs(x[i]));
+    if (!(big > 0) || !isfinite(big))
+        return big;
+    for (size_t i = 0; i < n; i++) {
+        x[i] /= big;
         s += x[i] * x[i];
+    }
     s = sqrt(s);
-    for (size_t i = 0; s > 0 && i < n; i++)
+    for (size_t i = 0; i < n; i++)
         x[i] /= s;
-    return s;
+    return big * s;
 }
 
 /* A fixed start with a component along every axis, so a run is repeatable
@@ -99,5 +107,6 @@ double em_chol_condition(const double *l, size_t n, double *work)
         em_chol_back(l, n, x);
         inv = normalise(x, n);
     }
-    return big * inv;
+    double c = big * inv;
+    return isfinite(c) ? c : INFINITY; /* NaN when a solve overflowed */
 }

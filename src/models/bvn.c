@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/numeric.h"
+#include "core/scale.h"
 #include "models/models.h"
 
 enum { MU1, MU2, S1, S2, RHO, NPARAMS };
@@ -144,7 +145,9 @@ static em_status bvn_create(const em_model_config *cfg, const em_table *data,
     if (cfg->has_fill && !isfinite(cfg->fill))
         return em_error_set(err, EM_ERR_ARG, "--fill must be a finite number");
     size_t nskipped = 0;
-    em_status st = check_data(data, &nskipped, err);
+    em_status st = em_check_scale(data, err);
+    if (st == EM_OK)
+        st = check_data(data, &nskipped, err);
     if (st != EM_OK)
         return st;
     bvn *b = calloc(1, sizeof *b);

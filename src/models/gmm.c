@@ -38,6 +38,7 @@
 #include "core/linalg.h"
 #include "core/numeric.h"
 #include "core/rng.h"
+#include "core/scale.h"
 #include "emfit/json.h"
 #include "models/models.h"
 
@@ -289,6 +290,8 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
                           "%zu components in %zu dimensions is more than "
                           "emfit handles",
                           k, d);
+    if (st == EM_OK)
+        st = em_check_scale(data, err);
     if (st == EM_OK)
         st = check_data(data, g, &skipped, err);
     if (st != EM_OK) {

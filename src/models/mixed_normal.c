@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "core/numeric.h"
+#include "core/scale.h"
 #include "models/models.h"
 
 enum { MU, P, SIGMA };
@@ -76,6 +77,9 @@ static em_status mn_create(const em_model_config *cfg, const em_table *data,
                             "(start sigma with --start sigma=X)");
     if (cfg->has_sigma && !(cfg->sigma > 0 && isfinite(cfg->sigma)))
         return em_error_set(err, EM_ERR_ARG, "--sigma must be > 0");
+    em_status st = em_check_scale(data, err);
+    if (st != EM_OK)
+        return st;
     size_t nskipped = 0;
     for (size_t i = 0; i < data->nrows; i++)
         nskipped += isnan(em_table_at(data, i, 0));

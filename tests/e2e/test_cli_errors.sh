@@ -23,6 +23,10 @@ check stdin-error-names-stdin '[ "$st" -eq 3 ] && grep -qF "emfit: <stdin>:3:1:"
 expect constant 5 "$B/constant_column.csv: column \"x\" is constant" --model bvn "$B/constant_column.csv"
 expect all-missing 5 "column \"y\" has no observed values" --model bvn "$B/all_missing_column.csv"
 expect collinear 5 "$B/collinear.csv:" --model bvn "$B/collinear.csv"
+# values double precision cannot fit (found by fuzzing)
+expect huge-value 5 "huge_value.csv:4: column \"y\": 1e+204 is too large to fit" --model mixed-normal "$B/huge_value.csv"
+expect huge-value-gmm 5 "huge_value.csv:4:" --model gmm "$B/huge_value.csv"
+expect far-outlier 5 "far_outlier.csv:5: column \"z\": 3e+33 lies" --model gmm -k 4 --cov tied "$B/far_outlier.csv"
 # nearly collinear (an outlier far along a line; found by fuzzing)
 expect near-collinear 5 "numerically unreliable" --model bvn --trace none "$TDATA/bvn_near_collinear.csv"
 

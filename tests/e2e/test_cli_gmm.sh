@@ -71,6 +71,11 @@ check gmm-mixture-arrays 'grep -q "\"weights\": \[0.64412" "$TMP/out" && grep -q
 # a numerical failure (5), never a false "bug" (6).
 expect gmm-collapse 5 "numerically unreliable" --model gmm -k 2 --seed 111 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_collapse.csv"
 expect gmm-illconditioned 5 "numerically unreliable" --model gmm -k 1 --cov tied --seed 54 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_illconditioned.csv"
+# a covariance with entries near 1e195: the condition estimate must not
+# overflow into "no problem" (found by fuzzing)
+expect gmm-cond-overflow 5 "numerically unreliable" --model gmm --cov tied --seed 54 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_cond_overflow.csv"
+# condition number 6e7: a fall of 2e-7 relative is rounding, not a bug
+expect gmm-cond6e7 0 "" --model gmm --trace none "$TDATA/gmm_cond6e7.csv"
 expect gmm-singular-reg0 5 "nearly singular (condition number above 1e+12): use --reg > 0" --model gmm -k 1 --cov tied --reg 0 --trace none "$TDATA/gmm_singular.csv"
 
 # Threads change nothing in the output, to the last bit (12000 rows: three
