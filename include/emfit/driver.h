@@ -20,6 +20,7 @@
 #ifndef EMFIT_DRIVER_H
 #define EMFIT_DRIVER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "emfit/error.h"
@@ -57,6 +58,10 @@ typedef struct em_fit_options {
     /* Threads for the E-step (0 or 1: the calling thread only).  The
      * result is bit-identical for any number. */
     size_t threads;
+    /* NULL, or a flag (e.g. set by a SIGINT handler) checked once per
+     * iteration: when set, the fit ends at the current parameters with
+     * res->interrupted set and converged false. */
+    volatile sig_atomic_t *stop;
 } em_fit_options;
 
 #define EM_MAX_THREADS 256
@@ -71,6 +76,7 @@ typedef struct em_fit_result {
     size_t nobs;       /* units that carried data */
     size_t nfree;
     double aic, bic;
+    int interrupted;   /* stopped early because *opt->stop was set */
 } em_fit_result;
 
 /* Fills opt with the defaults above. */

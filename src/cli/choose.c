@@ -59,10 +59,13 @@ em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
     so.fit.max_iter = opt->max_iter;
     so.fit.tol = opt->tol;
     so.fit.threads = opt->threads;
+    so.fit.stop = opt->stop;
     em_status st = em_search(type, &opt->config, data, &so, sr->rows,
                              &sr->best, err);
     if (st != EM_OK)
         return st;
+    if (opt->stop && *opt->stop)
+        return em_error_set(err, EM_ERR_ARG, "interrupted");
     if (sr->nrows > 1 && !opt->quiet)
         print_selection(opt, sr);
     chosen->config.k = sr->rows[sr->best].k;

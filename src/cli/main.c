@@ -10,6 +10,25 @@
 #include "cli/cli.h"
 
 static int quiet;
+/* Set by SIGINT: the fit stops at the next iteration and writes what it
+ * has, marked "interrupted"; a second SIGINT kills as usual. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void catch_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 static void note(const char *fmt, ...)
 {
@@ -157,11 +176,17 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     fo.fixed = opt->fix ? fixed : NULL;
     fo.threads = opt->threads;
     em_fit_result res;
+    fo.stop = opt->stop;
     em_status st = em_fit(m, theta, &fo, &res, err);
     free(cols);
     if (st != EM_OK)
         return st;
-    closing_notes(opt, m, &res);
+    if (res.interrupted)
+        fprintf(stderr, "emfit: interrupted at iteration %zu: the result is "
+                        "partial (\"interrupted\": true)\n",
+                res.iterations);
+    else
+        closing_notes(opt, m, &res);
     if (opt->result)
         st = cli_write_result(opt, m, data, theta, fixed, &res, sr, err);
     if (st == EM_OK)
@@ -209,7 +234,13 @@ done:
     free(fixed);
     em_model_free(&m);
     em_table_free(&data);
-    return st == EM_OK ? EXIT_OK : report(&err, opt->input);
+    if (st == EM_OK)
+        return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    if (interrupted) {
+        fputs("emfit: interrupted before a fit to report\n", stderr);
+        return EXIT_INTERRUPTED;
+    }
+    return report(&err, opt->input);
 }
 
 /* A full disk or closed pipe must not pass as success. */
@@ -241,5 +272,7 @@ int main(int argc, char **argv)
         printf("emfit %s\n", em_version());
         return close_stdout(EXIT_OK);
     }
+    opt.stop = &interrupted;
+    catch_sigint();
     return close_stdout(run(&opt));
 }

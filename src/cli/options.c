@@ -152,6 +152,7 @@ void cli_usage(FILE *f)
 "  5  the data cannot be fitted (degenerate data or numerical failure)\n"
 "  6  internal error: the log-likelihood decreased (please report it)\n"
 "  7  out of memory\n"
+"  130 interrupted (SIGINT): the result written is partial and says so\n"
 "\n"
 "Examples:\n"
 "  emfit --model bvn data/efron_hastie_bvn.csv\n"

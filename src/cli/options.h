@@ -3,6 +3,7 @@
 #ifndef EMFIT_CLI_OPTIONS_H
 #define EMFIT_CLI_OPTIONS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,7 +17,8 @@ enum {
     EXIT_IO = 4,        /* a file could not be opened, read or written */
     EXIT_FIT = 5,       /* data the model cannot fit, or numerical failure */
     EXIT_INTERNAL = 6,  /* log-likelihood decreased: a bug in emfit */
-    EXIT_NOMEM = 7      /* out of memory */
+    EXIT_NOMEM = 7,     /* out of memory */
+    EXIT_INTERRUPTED = 130 /* SIGINT: a partial result, marked so */
 };
 
 typedef struct cli_options {
@@ -38,6 +40,7 @@ typedef struct cli_options {
     em_criterion criterion;
     int verbose;
     int init_from_params; /* --init params */
+    volatile sig_atomic_t *stop; /* set by SIGINT (main) */
     double tol;
     em_model_config config;
     int quiet;

@@ -172,6 +172,7 @@ static void fill_result(const em_model *m, const em_fit_options *opt,
     res->loglik = ll;
     res->nobs = (size_t)nobs;
     res->nfree = nfree;
+    res->interrupted = 0;
     res->aic = 2.0 * k - 2.0 * ll;
     res->bic = k * log(nobs) - 2.0 * ll;
 }
@@ -233,8 +234,12 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
         if ((st = check_monotone(m, t, prev, ll, loss, err)) != EM_OK)
             return st;
         int converged = t > 0 && fabs(ll - prev) <= opt->tol * scale_of(ll);
-        if (converged || t >= opt->max_iter) {
+        int stop = !converged && opt->stop && *opt->stop;
+        if (converged || stop || t >= opt->max_iter) {
             fill_result(m, opt, t, converged, ll, stats[EM_STAT_NOBS], res);
+            res->interrupted = stop;
+            if (stop)
+                return EM_OK; /* a partial fit: not judged as a final one */
             return m->type->check_fit
                        ? m->type->check_fit(m->state, theta, err)
                        : EM_OK;

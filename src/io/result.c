@@ -108,6 +108,8 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
     fprintf(f, "%zu,\n", res->iterations);
     key(f, "converged");
     fprintf(f, "%s,\n", res->converged ? "true" : "false");
+    key(f, "interrupted");
+    fprintf(f, "%s,\n", res->interrupted ? "true" : "false");
     number_member(f, "loglik", res->loglik);
     key(f, "free_params");
     fprintf(f, "%zu,\n", res->nfree);
