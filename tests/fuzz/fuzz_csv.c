@@ -12,15 +12,8 @@
 #include <string.h>
 
 #include "emfit/csv.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                                                      \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,   \
-                    __LINE__, #cond);                                    \
-            abort();                                                     \
-        }                                                                \
-    } while (0)
 
 static const char delims[4] = {',', ';', '\t', 0 /* default: ',' */};
 /* Each selection with the number of columns it must yield (0: all,

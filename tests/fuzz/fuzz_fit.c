@@ -24,15 +24,8 @@
 #include "emfit/csv.h"
 #include "emfit/driver.h"
 #include "emfit/model.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                                                      \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,   \
-                    __LINE__, #cond);                                    \
-            abort();                                                     \
-        }                                                                \
-    } while (0)
 
 /* Errors well-formed but awkward data may cause; the rest are bugs. */
 static int expected_error(em_status st)

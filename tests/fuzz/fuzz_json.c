@@ -18,15 +18,8 @@
 #include "emfit/json.h"
 #include "emfit/model.h"
 #include "emfit/params.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                                                      \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,   \
-                    __LINE__, #cond);                                    \
-            abort();                                                     \
-        }                                                                \
-    } while (0)
 
 /* 1 when s[0..n) is valid UTF-8 (RFC 3629: shortest forms, no surrogates,
  * at most U+10FFFF); NUL is a valid character (from \u0000). */
