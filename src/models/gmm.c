@@ -67,6 +67,7 @@ typedef struct gmm {
     double *sig;  /* K x D x D, full matrices */
     double *chol; /* K x D x D, Cholesky factors of sig */
     double *logdet;
+    double *colmean, *colvar; /* of the observed values, per column */
 } gmm;
 
 /* ---- layout -------------------------------------------------------- */
@@ -161,6 +162,8 @@ static void gmm_destroy(void *state)
     free(g->sig);
     free(g->chol);
     free(g->logdet);
+    free(g->colmean);
+    free(g->colvar);
     free(g);
 }
 
@@ -273,8 +276,31 @@ static int alloc_state(gmm *g)
     g->sig = calloc(k * d * d, sizeof *g->sig);
     g->chol = calloc(k * d * d, sizeof *g->chol);
     g->logdet = calloc(k, sizeof *g->logdet);
+    g->colmean = calloc(d, sizeof *g->colmean);
+    g->colvar = calloc(d, sizeof *g->colvar);
     return g->names && g->logw && g->mu && g->sig && g->chol && g->logdet &&
-           make_names(g);
+           g->colmean && g->colvar && make_names(g);
+}
+
+/* Column means and variances of the observed values. */
+static void column_moments(const gmm *g, double *mean, double *var)
+{
+    size_t d = g->d;
+    for (size_t j = 0; j < d; j++) {
+        double n = 0, s = 0, ss = 0;
+        for (size_t i = 0; i < g->n; i++) {
+            double v = g->data->values[i * d + j];
+            if (!isnan(v))
+                n += 1, s += v;
+        }
+        mean[j] = s / n;
+        for (size_t i = 0; i < g->n; i++) {
+            double v = g->data->values[i * d + j];
+            if (!isnan(v))
+                ss += (v - mean[j]) * (v - mean[j]);
+        }
+        var[j] = ss / n > 0 ? ss / n : 1.0;
+    }
 }
 
 static em_status gmm_create(const em_model_config *cfg, const em_table *data,
@@ -309,6 +335,7 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
         gmm_destroy(g);
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     }
+    column_moments(g, g->colmean, g->colvar);
     *state = g;
     size_t nfree = g->nparams - 1; /* the weights sum to 1 */
     *info = (em_model_info){.nparams = g->nparams,
@@ -386,6 +413,27 @@ static double gmm_condition(const void *state)
 /* Without reg nothing bounds a collapsing covariance away from singular,
  * and its densities lose their digits before the factorisation fails. */
 #define REG0_MAX_CONDITION 1e12
+/* ... nor a variance this small a fraction of its column's. */
+#define REG0_MIN_VARIANCE 1e-12
+
+/* Without reg a component can shrink onto a point, where the likelihood
+ * grows without bound; the condition number cannot see it in one
+ * dimension, so compare each variance with its column's. */
+static em_status check_collapse(const gmm *g, em_error *err)
+{
+    size_t d = g->d, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; k < ncomp; k++)
+        for (size_t i = 0; i < d; i++)
+            if (g->sig[k * d * d + i * d + i] <
+                REG0_MIN_VARIANCE * g->colvar[i])
+                return em_error_set(err, EM_ERR_NUMERIC,
+                                    "the variance of column %zu (component "
+                                    "%zu%s) collapsed towards 0, where the "
+                                    "likelihood has no maximum: use --reg > 0",
+                                    i + 1, k + 1,
+                                    g->cov == COV_TIED ? ", tied" : "");
+    return EM_OK;
+}
 
 static em_status gmm_prepare(void *state, const double *th, em_error *err)
 {
@@ -409,7 +457,7 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
                             "a covariance is nearly singular (condition "
                             "number above %g): use --reg > 0",
                             REG0_MAX_CONDITION);
-    return EM_OK;
+    return g->reg == 0 ? check_collapse(g, err) : EM_OK;
 }
 
 /* ---- E-step ----------------------------------------------------------- */
@@ -928,27 +976,6 @@ static void repair_start(gmm *g, const double *var, double *th)
     free(s);
 }
 
-/* Column means and variances of the observed values. */
-static void column_moments(const gmm *g, double *mean, double *var)
-{
-    size_t d = g->d;
-    for (size_t j = 0; j < d; j++) {
-        double n = 0, s = 0, ss = 0;
-        for (size_t i = 0; i < g->n; i++) {
-            double v = g->data->values[i * d + j];
-            if (!isnan(v))
-                n += 1, s += v;
-        }
-        mean[j] = s / n;
-        for (size_t i = 0; i < g->n; i++) {
-            double v = g->data->values[i * d + j];
-            if (!isnan(v))
-                ss += (v - mean[j]) * (v - mean[j]);
-        }
-        var[j] = ss / n > 0 ? ss / n : 1.0;
-    }
-}
-
 static em_status gmm_init(void *state, unsigned long long seed, double *th,
                           em_error *err)
 {
@@ -969,7 +996,8 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
             if (obs)
                 rows[nr++] = i;
         }
-        column_moments(g, mean, var);
+        memcpy(mean, g->colmean, d * sizeof *mean);
+        memcpy(var, g->colvar, d * sizeof *var);
         em_rng rng;
         em_rng_seed(&rng, seed);
         if (g->init_random)

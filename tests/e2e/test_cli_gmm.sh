@@ -74,6 +74,8 @@ expect gmm-illconditioned 5 "numerically unreliable" --model gmm -k 1 --cov tied
 # a covariance with entries near 1e195: the condition estimate must not
 # overflow into "no problem" (found by fuzzing)
 expect gmm-cond-overflow 5 "numerically unreliable" --model gmm --cov tied --seed 54 --max-iter 30 --tol 1e-8 --trace none "$TDATA/gmm_cond_overflow.csv"
+# with --reg 0 a tied 1-D variance shrinks onto points (found by fuzzing)
+expect gmm-collapse-reg0 5 "collapsed towards 0" --model gmm -k 4 --cov tied --reg 0 --init random --seed 47 --trace none "$TDATA/gmm_collapse_reg0.csv"
 # condition number 6e7: a fall of 2e-7 relative is rounding, not a bug
 expect gmm-cond6e7 0 "" --model gmm --trace none "$TDATA/gmm_cond6e7.csv"
 expect gmm-singular-reg0 5 "nearly singular (condition number above 1e+12): use --reg > 0" --model gmm -k 1 --cov tied --reg 0 --trace none "$TDATA/gmm_singular.csv"

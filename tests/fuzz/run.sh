@@ -7,6 +7,10 @@
 # (which it never writes), and exits 1 when any target finds a crash, a
 # leak, a timeout or running out of memory, naming the reproducer, which
 # `build-fuzz/fuzz_TARGET FILE` replays.
+#
+# The mutations follow EMFIT_FUZZ_SEED (default 1), so the test command
+# repeats the same search on every run and a red CI means a regression, not
+# luck; set EMFIT_FUZZ_SEED=0 for a random seed when hunting for new bugs.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -49,7 +53,8 @@ for t in $targets; do
     cp "tests/fuzz/corpus/$t"/* "$work/"
     echo "fuzz: $t: ${secs}s ..."
     status=0
-    "$out/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+    "$out/fuzz_$t" -seed="${EMFIT_FUZZ_SEED:-1}" -max_total_time="$secs" \
+        -rss_limit_mb=2048 -timeout=10 \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="$arts" \
         "$work" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
