@@ -86,6 +86,32 @@ static void collect_settings(const cli_options *opt, const em_model *m,
         add_fixed(s, m, fixed);
 }
 
+/* Opens path for writing; "-" is stdout. */
+static em_status open_output(const char *path, FILE **f, em_error *err)
+{
+    *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!*f)
+        return em_error_at(err, EM_ERR_IO, path, 0, 0,
+                           "cannot open for writing: %s", strerror(errno));
+    return EM_OK;
+}
+
+/* Closes f (not stdout, which main closes and checks), turning a failed
+ * close into st's error, and names path in an I/O error that has no file:
+ * the writers report "cannot write" without knowing where to. */
+static em_status close_output(const char *path, FILE *f, em_status st,
+                              const char *what, em_error *err)
+{
+    if (f != stdout && fclose(f) != 0 && st == EM_OK)
+        st = em_error_set(err, EM_ERR_IO, "%s: %s", what, strerror(errno));
+    if (st == EM_ERR_IO && !err->file[0]) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        em_error_at(err, st, path, 0, 0, "%s", msg);
+    }
+    return st;
+}
+
 em_status cli_write_result(const cli_options *opt, const em_model *m,
                            const em_table *data, const double *theta,
                            const unsigned char *fixed,
@@ -104,43 +130,24 @@ em_status cli_write_result(const cli_options *opt, const em_model *m,
                            .nsearch = sr->nrows,
                            .search_best = sr->best,
                            .criterion = opt->criterion};
-    int to_stdout = strcmp(opt->result, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(opt->result, "w");
-    if (!f)
-        return em_error_at(err, EM_ERR_IO, opt->result, 0, 0,
-                           "cannot open for writing: %s", strerror(errno));
-    em_status st = em_result_write(f, m, theta, res, &meta, err);
-    if (!to_stdout && fclose(f) != 0 && st == EM_OK)
-        st = em_error_set(err, EM_ERR_IO, "cannot write the result: %s",
-                          strerror(errno));
-    if (st != EM_OK && !err->file[0]) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        em_error_at(err, st, opt->result, 0, 0, "%s", msg);
-    }
-    return st;
+    FILE *f;
+    em_status st = open_output(opt->result, &f, err);
+    if (st != EM_OK)
+        return st;
+    st = em_result_write(f, m, theta, res, &meta, err);
+    return close_output(opt->result, f, st, "cannot write the result", err);
 }
 
-/* Opens path for writing ("-" is stdout), runs the writer, closes. */
 static em_status write_rows(const char *path, em_model *m,
                             const em_table *data, const double *theta,
                             em_rows_kind kind, em_error *err)
 {
-    int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (!f)
-        return em_error_at(err, EM_ERR_IO, path, 0, 0,
-                           "cannot open for writing: %s", strerror(errno));
-    em_status st = em_rows_write(f, m, data, theta, kind, err);
-    if (!to_stdout && fclose(f) != 0 && st == EM_OK)
-        st = em_error_set(err, EM_ERR_IO, "cannot write: %s",
-                          strerror(errno));
-    if (st == EM_ERR_IO && !err->file[0]) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        em_error_at(err, st, path, 0, 0, "%s", msg);
-    }
-    return st;
+    FILE *f;
+    em_status st = open_output(path, &f, err);
+    if (st != EM_OK)
+        return st;
+    st = em_rows_write(f, m, data, theta, kind, err);
+    return close_output(path, f, st, "cannot write", err);
 }
 
 em_status cli_check_row_outputs(const cli_options *opt, const em_model *m,
