@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite from a clean checkout: installs what the tests need
-# when it is missing (Debian/Ubuntu: cmake, a C compiler, cmocka, and
-# python3-sklearn for the optional peer check), builds
+# when it is missing (Debian/Ubuntu: cmake, a C compiler, cmocka,
+# pkg-config, and python3-sklearn, gnuplot, matplotlib and pandas for the
+# optional peer check and plotting recipes), builds
 # with warnings as errors under gcc and, when present, clang, and runs ctest.
 set -eu
 cd "$(dirname "$0")/.."
@@ -10,9 +11,14 @@ need=""
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
-# The scikit-learn peer check is optional: install it when possible, and
-# let its test say "SKIPPED" when not.
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+# The scikit-learn peer check and the plotting recipes are optional:
+# install their tools when possible, and let their tests say "SKIPPED" when
+# not.
 /usr/bin/python3 -c "import sklearn" 2>/dev/null || peer="python3-sklearn"
+command -v gnuplot >/dev/null 2>&1 || peer="${peer:-} gnuplot-nox"
+/usr/bin/python3 -c "import matplotlib, pandas" 2>/dev/null ||
+    peer="${peer:-} python3-matplotlib python3-pandas"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 if [ -n "$need" ] || [ -n "${peer:-}" ]; then

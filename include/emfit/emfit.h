@@ -10,6 +10,7 @@
 #include "emfit/model.h"
 #include "emfit/output.h"
 #include "emfit/params.h"
+#include "emfit/plot.h"
 #include "emfit/search.h"
 #include "emfit/table.h"
 

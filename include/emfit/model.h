@@ -133,6 +133,19 @@ typedef struct em_model_type {
      * gets NaNs. */
     void (*impute)(const void *state, size_t begin, size_t end, double *out);
 
+    /* Optional, for plots of two-dimensional data: the normal components
+     * of the fit at theta, at most max of them: weight[i], mean[2i..2i+1]
+     * and cov[4i..4i+3] (row-major 2x2).  Returns how many it wrote; 0
+     * when the model's data are not two-dimensional.  Needs no prepare. */
+    size_t (*components2d)(const void *state, const double *theta,
+                           size_t max, double *weight, double *mean,
+                           double *cov);
+
+    /* Optional, for plots of one-dimensional data: the fitted density at
+     * x for theta; NaN when the model's data are not one-dimensional.
+     * Needs no prepare. */
+    double (*density1d)(const void *state, const double *theta, double x);
+
     /* Optional, after prepare: the largest condition number among the
      * model's covariance matrices.  When the log-likelihood falls while it
      * is above EM_ILL_CONDITIONED, the driver reports a numerical failure

@@ -2,6 +2,7 @@
  *
  * Trace formats (columns: iter, the parameter names, loglik):
  *   table  aligned columns for the eye, 6 decimals (like the documents)
+ *          unless em_trace_writer_digits says otherwise
  *   csv    one header line, then comma-separated rows (RFC 4180 quoting)
  *   tsv    one header line, then tab-separated rows
  *   jsonl  one JSON object per iteration
@@ -40,8 +41,12 @@ typedef struct em_trace_writer {
     size_t nparams;
     const size_t *cols; /* parameter indices to trace; NULL = all */
     size_t ncols;
+    int digits;         /* decimals of the table format */
     int header_done;
 } em_trace_writer;
+
+#define EM_TABLE_DIGITS 6
+#define EM_TABLE_DIGITS_MAX 17
 
 void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
                           const char *const *names, size_t nparams);
@@ -49,6 +54,10 @@ void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
 /* Traces only the parameters cols[0..n) (indices into names), in that
  * order; cols must outlive the writer. */
 void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n);
+
+/* Sets the decimals of the table format, 1 to EM_TABLE_DIGITS_MAX (others
+ * are clamped); the machine formats always write round-trip numbers. */
+void em_trace_writer_digits(em_trace_writer *w, int digits);
 
 /* An em_trace_fn: ctx is an em_trace_writer.  A failed write is EM_ERR_IO. */
 em_status em_trace_write(void *ctx, size_t iter, const double *theta,

@@ -13,7 +13,9 @@ typedef struct em_table {
     size_t ncols;
     char **names;  /* ncols column names (UTF-8, NUL-terminated) */
     double *values; /* nrows * ncols, row-major; NaN marks a missing value */
-    long *lines;   /* nrows source line numbers (1-based), for diagnostics */
+    long *lines;   /* nrows source line numbers (1-based), for diagnostics;
+                      NULL when row i is on line first_line + i */
+    long first_line; /* 0 when the lines are not known */
     char *source;  /* name of the source for messages ("<stdin>" for "-") */
 } em_table;
 
@@ -21,6 +23,12 @@ typedef struct em_table {
 static inline double em_table_at(const em_table *t, size_t i, size_t j)
 {
     return t->values[i * t->ncols + j];
+}
+
+/* The source line of row i, or 0 when not known. */
+static inline long em_table_line(const em_table *t, size_t i)
+{
+    return t->lines ? t->lines[i] : t->first_line ? t->first_line + (long)i : 0;
 }
 
 /* Frees everything the table owns and zeroes it; NULL and a zeroed table

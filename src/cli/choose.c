@@ -8,40 +8,48 @@ static void report_start(void *ctx, size_t k, size_t start,
                          unsigned long long seed, em_status st,
                          const em_fit_result *res, const em_error *err)
 {
-    (void)ctx;
+    const cli_options *opt = ctx;
     if (st == EM_OK)
-        fprintf(stderr,
-                "emfit: k %zu start %zu (seed %llu): loglik %.10g after %zu "
-                "iterations%s\n",
+        cli_say(opt, "k %zu start %zu (seed %llu): loglik %.10g after %zu "
+                     "iterations%s",
                 k, start + 1, seed, res->loglik, res->iterations,
                 res->converged ? "" : " (not converged)");
     else
-        fprintf(stderr, "emfit: k %zu start %zu (seed %llu): failed: %s\n", k,
-                start + 1, seed, err->msg);
+        cli_say(opt, "k %zu start %zu (seed %llu): failed: %s", k, start + 1,
+                seed, err->msg);
 }
 
+/* The table goes out in one piece, so that fits running at once do not
+ * interleave their rows; in a batch each line names the file. */
 static void print_selection(const cli_options *opt, const search_result *sr)
 {
-    fprintf(stderr, "emfit: %5s %18s %11s %18s %18s\n", "k", "loglik",
-            "free_params", "aic", "bic");
+    const char *file = opt->label ? opt->label : "";
+    const char *colon = opt->label ? ": " : "";
+    cli_terminal_hold();
+    fprintf(stderr, "emfit: %s%s%5s %18s %11s %18s %18s\n", file, colon, "k",
+            "loglik", "free_params", "aic", "bic");
     for (size_t i = 0; i < sr->nrows; i++) {
         const em_search_row *r = &sr->rows[i];
         if (r->status != EM_OK) {
-            fprintf(stderr, "emfit: %5zu  failed: %s\n", r->k, r->err.msg);
+            fprintf(stderr, "emfit: %s%s%5zu  failed: %s\n", file, colon,
+                    r->k, r->err.msg);
             continue;
         }
-        fprintf(stderr, "emfit: %5zu %18.6f %11zu %18.6f %18.6f%s\n", r->k,
-                r->res.loglik, r->res.nfree, r->res.aic, r->res.bic,
+        fprintf(stderr, "emfit: %s%s%5zu %18.6f %11zu %18.6f %18.6f%s\n",
+                file, colon, r->k, r->res.loglik, r->res.nfree, r->res.aic,
+                r->res.bic,
                 i == sr->best ? (opt->criterion == EM_CRIT_AIC
                                      ? "  <- lowest aic"
                                      : "  <- lowest bic")
                               : "");
     }
+    cli_terminal_release();
 }
 
 em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
                          const em_table *data, cli_options *chosen,
-                         search_result *sr, em_error *err)
+                         search_result *sr, cli_progress *progress,
+                         em_error *err)
 {
     size_t kmin = opt->k_min ? opt->k_min : 1, kmax = opt->k_max ? opt->k_max
                                                                   : 1;
@@ -54,8 +62,11 @@ em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
                             .restarts = opt->restarts,
                             .seed = opt->seed,
                             .criterion = opt->criterion,
-                            .on_start = opt->verbose ? report_start : NULL};
+                            .on_start = opt->verbose ? report_start : NULL,
+                            .ctx = (void *)opt};
     em_fit_options_default(&so.fit);
+    so.fit.trace = cli_progress_only;
+    so.fit.trace_ctx = progress;
     so.fit.max_iter = opt->max_iter;
     so.fit.tol = opt->tol;
     so.fit.threads = opt->threads;

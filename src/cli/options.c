@@ -26,6 +26,10 @@ enum {
     OPT_IMPUTE,
     OPT_TRACE_PARAMS,
     OPT_THREADS,
+    OPT_OUTPUT_DIR,
+    OPT_JOBS,
+    OPT_DIGITS,
+    OPT_PLOT,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +60,10 @@ static const struct option long_options[] = {
     {"impute", required_argument, NULL, OPT_IMPUTE},
     {"trace-params", required_argument, NULL, OPT_TRACE_PARAMS},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+    {"jobs", required_argument, NULL, OPT_JOBS},
+    {"digits", required_argument, NULL, OPT_DIGITS},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -65,9 +73,11 @@ static const struct option long_options[] = {
 void cli_usage(FILE *f)
 {
     fprintf(f,
-"Usage: emfit --model NAME [OPTIONS] FILE\n"
+"Usage: emfit --model NAME [OPTIONS] FILE...\n"
 "Fit a statistical model to the CSV file FILE by the EM algorithm and print\n"
 "the parameters and log-likelihood of every iteration.  FILE - is stdin.\n"
+"Several files (or --output-dir) make a batch run: each file is fitted\n"
+"alone, and stdout carries one summary row per file.\n"
 "\n"
 "Models:\n");
     for (const em_model_type *const *t = em_model_types(); *t; t++)
@@ -92,7 +102,8 @@ void cli_usage(FILE *f)
 "      --init-params PATH start from the \"params\" of a --result file\n"
 "                         (--start, if also given, overrides it)\n"
 "      --threads N        threads for the E-step (default: the cores\n"
-"                         available); the fit is the same for any N\n"
+"                         available, shared out among --jobs); the fit is\n"
+"                         the same for any N\n"
 "      --fix LIST         hold these parameters at their starting values,\n"
 "                         e.g. --fix pi (three-coin, mixed-normal)\n"
 "\n",
@@ -139,10 +150,30 @@ void cli_usage(FILE *f)
 "                         CSV of each row's component probabilities (gmm)\n"
 "      --impute PATH      the data with missing values replaced by their\n"
 "                         conditional expectations (gmm)\n"
-"  -q, --quiet            no notes on stderr, only errors\n"
+"      --plot PATH        an SVG picture of the fit: log-likelihood and\n"
+"                         parameter traces, and the data with the fit\n"
+"                         (- = stdout, which needs --trace none)\n"
+"      --digits N         decimals of the table trace, 1 to 17 (default 6);\n"
+"                         csv, tsv, jsonl and JSON always round-trip\n"
+"  -q, --quiet            no notes or progress line on stderr, only errors\n"
 "  -v, --verbose          also each start's final log-likelihood on stderr\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n"
+"  On a terminal, a fit running longer than a second shows its progress on\n"
+"  one line of stderr (not when the trace is on that terminal).\n"
+"\n", f);
+    fputs(
+"Batch runs (several FILEs, or --output-dir):\n"
+"      --output-dir DIR   write each FILE's outputs under DIR, named after\n"
+"                         it: NAME.trace.EXT (txt, csv, tsv or jsonl, as\n"
+"                         --trace), NAME.result.json and NAME.svg\n"
+"      --jobs N           fit up to N files at once (default 1); the\n"
+"                         output is the same for any N\n"
+"  stdout carries a header and one row per FILE, in the order given:\n"
+"  file,model,n,k,loglik,iterations,converged,bic,status (status: the\n"
+"  exit status of that file alone), as CSV, or TSV or JSON Lines with\n"
+"  --trace tsv or jsonl.  --result, --labels, --responsibilities, --impute\n"
+"  and --plot do not apply: --output-dir names the outputs.\n"
 "\n"
 "Exit status:\n"
 "  0  the fit finished (converged, or stopped at --max-iter with a note)\n"
@@ -152,6 +183,7 @@ void cli_usage(FILE *f)
 "  5  the data cannot be fitted (degenerate data or numerical failure)\n"
 "  6  internal error: the log-likelihood decreased (please report it)\n"
 "  7  out of memory\n"
+"  8  batch run: at least one file failed (its row gives its status)\n"
 "  130 interrupted (SIGINT): the result written is partial and says so\n"
 "\n"
 "Examples:\n"
@@ -160,7 +192,9 @@ void cli_usage(FILE *f)
 "  emfit --model bvn --estep mean --fill 0 --tol 0 --max-iter 19 \\\n"
 "        data/efron_hastie_bvn.csv     # document 000's table\n"
 "  emfit --model three-coin --start pi=0.4,p=0.6,q=0.7 data/three_coin_li.csv\n"
-"  emfit --model gmm -k 1-6 --restarts 5 --trace none data/faithful.csv\n",
+"  emfit --model gmm -k 1-6 --restarts 5 --trace none data/faithful.csv\n"
+"  emfit --model gmm -k 2 --plot fit.svg data/faithful.csv\n"
+"  emfit --model gmm -k 3 --jobs 2 --output-dir fits data/*.csv\n",
           f);
 }
 
@@ -374,7 +408,27 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
             return em_error_set(err, EM_ERR_ARG,
                                 "--threads must be from 1 to %d",
                                 EM_MAX_THREADS);
+        opt->threads_given = 1;
         return EM_OK;
+    case OPT_OUTPUT_DIR: opt->output_dir = arg; return EM_OK;
+    case OPT_JOBS:
+        if (parse_count("--jobs", arg, &opt->jobs, err) != EM_OK)
+            return EM_ERR_ARG;
+        if (opt->jobs < 1 || opt->jobs > EM_MAX_THREADS)
+            return em_error_set(err, EM_ERR_ARG, "--jobs must be from 1 to %d",
+                                EM_MAX_THREADS);
+        return EM_OK;
+    case OPT_DIGITS: {
+        size_t d = 0;
+        if (parse_count("--digits", arg, &d, err) != EM_OK || d < 1 ||
+            d > EM_TABLE_DIGITS_MAX)
+            return em_error_set(err, EM_ERR_ARG,
+                                "--digits must be from 1 to %d, not \"%s\"",
+                                EM_TABLE_DIGITS_MAX, arg);
+        opt->digits = (int)d;
+        return EM_OK;
+    }
+    case OPT_PLOT: opt->plot = arg; return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -397,9 +451,9 @@ static em_status bad_option(int c, char **argv, em_error *err)
 static em_status check_stdout_users(const cli_options *opt, em_error *err)
 {
     const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
-                           opt->impute};
+                           opt->impute, opt->plot};
     const char *names[] = {"--result", "--labels", "--responsibilities",
-                           "--impute"};
+                           "--impute", "--plot"};
     const char *first = opt->trace != EM_TRACE_NONE ? "the trace" : NULL;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i] || strcmp(paths[i], "-") != 0)
@@ -417,6 +471,40 @@ static em_status check_stdout_users(const cli_options *opt, em_error *err)
     return EM_OK;
 }
 
+/* A batch names its outputs after the inputs, so options that name one
+ * output file, and standard input, have no place in it. */
+static em_status check_batch(const cli_options *opt, em_error *err)
+{
+    const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
+                           opt->impute, opt->plot};
+    const char *names[] = {"--result", "--labels", "--responsibilities",
+                           "--impute", "--plot"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i])
+            return em_error_set(err, EM_ERR_ARG,
+                                "%s names one file, but this is a batch run "
+                                "(several inputs or --output-dir): "
+                                "--output-dir DIR names each input's trace, "
+                                "result and plot",
+                                names[i]);
+    for (size_t i = 0; i < opt->ninputs; i++)
+        if (strcmp(opt->inputs[i], "-") == 0)
+            return em_error_set(err, EM_ERR_ARG,
+                                "standard input (-) cannot be part of a batch "
+                                "run (several inputs or --output-dir)");
+    return EM_OK;
+}
+
+/* Fits running at once share the cores unless --threads says otherwise. */
+static void share_threads(cli_options *opt)
+{
+    size_t at_once = opt->jobs < opt->ninputs ? opt->jobs : opt->ninputs;
+    if (opt->threads_given || at_once <= 1)
+        return;
+    size_t each = default_threads() / at_once;
+    opt->threads = each ? each : 1;
+}
+
 em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
 {
     *opt = (cli_options){.trace = EM_TRACE_TABLE,
@@ -424,6 +512,8 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
                          .seed = 1,
                          .restarts = 1,
                          .threads = default_threads(),
+                         .jobs = 1,
+                         .digits = EM_TABLE_DIGITS,
                          .tol = EM_DEFAULT_TOL};
     opterr = 0;
     optind = 1;
@@ -441,11 +531,11 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
         return em_error_set(err, EM_ERR_ARG,
                             "no input file (give a CSV file, or - for "
                             "standard input)");
-    if (argc - optind > 1)
-        return em_error_set(err, EM_ERR_ARG,
-                            "one input file at a time (got %d)",
-                            argc - optind);
-    opt->input = argv[optind];
+    opt->inputs = (const char *const *)argv + optind;
+    opt->ninputs = (size_t)(argc - optind);
+    opt->input = opt->inputs[0];
+    opt->batch = opt->ninputs > 1 || opt->output_dir;
+    share_threads(opt);
     if (!opt->model)
         return em_error_set(err, EM_ERR_ARG,
                             "no model: choose one with --model");
@@ -457,5 +547,7 @@ em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err)
         return em_error_set(err, EM_ERR_ARG,
                             "--restarts and a range for -k draw their own "
                             "starts: leave out --start and --init-params");
+    if (opt->batch)
+        return check_batch(opt, err);
     return check_stdout_users(opt, err);
 }

@@ -18,6 +18,7 @@ enum {
     EXIT_FIT = 5,       /* data the model cannot fit, or numerical failure */
     EXIT_INTERNAL = 6,  /* log-likelihood decreased: a bug in emfit */
     EXIT_NOMEM = 7,     /* out of memory */
+    EXIT_SOME_FAILED = 8, /* batch run: at least one input file failed */
     EXIT_INTERRUPTED = 130 /* SIGINT: a partial result, marked so */
 };
 
@@ -45,7 +46,19 @@ typedef struct cli_options {
     em_model_config config;
     int quiet;
     int help, version;
-    const char *input;
+    const char *input;     /* the file being fitted ("-" is stdin) */
+    const char *const *inputs; /* every input file given, in order */
+    size_t ninputs;
+    int batch;             /* several inputs or --output-dir */
+    const char *output_dir;
+    size_t jobs;           /* files fitted at once in a batch */
+    int threads_given;
+    int digits;            /* decimals of the table trace */
+    const char *plot;      /* SVG of the fit */
+    /* Set per file in a batch: the trace goes to trace_path (opened at
+     * its first row) instead of stdout, and notes name label. */
+    const char *trace_path;
+    const char *label;
     /* model-specific options given, by long name, for the model check */
     const char *model_options[8];
     size_t nmodel_options;

@@ -1,4 +1,5 @@
-/* The CLI's output files: the result JSON and the per-row CSV files. */
+/* The CLI's output files: the result JSON, the per-row CSV files and the
+ * plot. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -178,4 +179,22 @@ em_status cli_write_row_outputs(const cli_options *opt, em_model *m,
     if (st == EM_OK && opt->impute)
         st = write_rows(opt->impute, m, data, theta, EM_ROWS_IMPUTED, err);
     return st;
+}
+
+em_status cli_write_plot(const cli_options *opt, em_model *m,
+                         const em_table *data, const double *theta,
+                         const cli_recording *rec, const size_t *cols,
+                         size_t ncols, em_error *err)
+{
+    em_plot_trace trace = {.nrows = rec->nrows,
+                           .loglik = rec->loglik,
+                           .params = rec->params,
+                           .cols = cols,
+                           .ncols = cols ? ncols : 0};
+    FILE *f;
+    em_status st = open_output(opt->plot, &f, err);
+    if (st != EM_OK)
+        return st;
+    st = em_plot_svg(f, m, data, theta, &trace, err);
+    return close_output(opt->plot, f, st, "cannot write the plot", err);
 }

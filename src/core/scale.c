@@ -45,7 +45,7 @@ static em_status check_column(const em_table *t, size_t j, double *v,
             continue;
         if (fabs(x) > EM_MAX_ABS_VALUE)
             return em_error_at(err, EM_ERR_DATA, t->source,
-                               t->lines ? t->lines[i] : 0, 0,
+                               em_table_line(t, i), 0,
                                "column \"%s\": %g is too large to fit (its "
                                "square overflows a double)",
                                t->names[j], x);
@@ -62,9 +62,18 @@ static em_status check_column(const em_table *t, size_t j, double *v,
         if (d > worst) /* NaN compares false */
             worst = d, far = i;
     }
+    /* Below this every squared deviation underflows, so the column would
+     * look constant or its variance would round to 0 in some sums and not
+     * in others. */
+    if (worst > 0 && worst < EM_MIN_SPREAD)
+        return em_error_at(err, EM_ERR_DATA, t->source, 0, 0,
+                           "column \"%s\": its values differ from their "
+                           "median by at most %g, so little that their "
+                           "squares underflow a double: rescale it",
+                           t->names[j], worst);
     if (mad > 0 && worst > EM_MAX_SPREADS * mad)
         return em_error_at(err, EM_ERR_DATA, t->source,
-                           t->lines ? t->lines[far] : 0, 0,
+                           em_table_line(t, far), 0,
                            "column \"%s\": %g lies %.1e times the column's "
                            "spread from its median, too far for double "
                            "precision to fit it with the rest: rescale or "

@@ -1,12 +1,16 @@
 /* CSV reader: see include/emfit/csv.h for the accepted format.
  *
- * The whole input is read into memory and scanned once, byte by byte, by a
- * small hand-written lexer that tracks the physical line and the offset at
- * which that line starts (so a column is pos - line_start + 1).  The buffer
- * is not NUL-terminated: every access is guarded by pos < len.  A UTF-8 byte
- * order mark is not counted in the columns of the first line.
+ * A file is read in pieces of about CHUNK bytes, and each piece is cut
+ * after its last complete record, so memory holds the parsed table and one
+ * piece, not the text of the whole file.  A small hand-written lexer scans
+ * the records once, tracking the physical line and the offset at which
+ * that line starts (so a column is pos - line_start + 1).  The buffer is
+ * not NUL-terminated: every access is guarded by pos < len.  Numbers are
+ * converted as they are scanned (io/decimal.h), with strtod behind it.  A
+ * UTF-8 byte order mark is not counted in the columns of the first line.
  */
 #include "emfit/csv.h"
+#include "io/decimal.h"
 #include "io/readall.h"
 
 #include <errno.h>
@@ -20,6 +24,7 @@
 #define QUOTE_MAX 40                /* bytes of input text quoted in messages */
 #define QUOTE_BUF (QUOTE_MAX * 4 + 8) /* room for QUOTE_MAX \xHH escapes */
 #define LIST_BUF 256                /* "columns: a, b, ..." in messages */
+#define CHUNK ((size_t)1 << 20)     /* bytes read at a time */
 
 /* One field as the lexer saw it.  data/n is its content without the
  * surrounding quotes and with "" unescaped (when it was kept). */
@@ -35,7 +40,11 @@ typedef struct field {
 
 typedef struct parser {
     const char *buf;
-    size_t len, pos;
+    size_t len, pos;        /* len: the end of the complete records */
+    FILE *in;               /* NULL: buf holds the whole input */
+    char *own;              /* the read buffer when reading from in */
+    size_t filled, cap;     /* bytes in it, and its size */
+    int eof;                /* no more input after buf[0, filled) */
     long line;
     size_t line_start;
     char delim;
@@ -52,7 +61,8 @@ typedef struct parser {
     size_t nsel;
     size_t *map;            /* per header column: output column + 1, or 0 */
     em_table *t;
-    size_t row_cap;         /* rows allocated in t->values and t->lines */
+    size_t row_cap;         /* rows allocated in t->values */
+    size_t line_cap;        /* ... and in t->lines, once rows skip lines */
     size_t row_bytes;       /* bytes of one row of t->values */
 } parser;
 
@@ -309,6 +319,87 @@ static em_status read_field(parser *p, int keep, field *f)
     f->raw_start = p->pos;
     f->quoted = p->pos < p->len && p->buf[p->pos] == '"';
     return f->quoted ? read_quoted(p, keep, f) : read_unquoted(p, f);
+}
+
+/* ---- reading in pieces ---------------------------------------------- */
+
+/* The end of the last complete record in b[0, n): just past a '\n' that
+ * the lexer would not read as inside a quoted field (a quote opens one
+ * only at the start of a field); 0 when there is none yet.  Files with
+ * lone-CR line ends are never cut, and so are read whole. */
+static size_t record_cut(const char *b, size_t n, char delim)
+{
+    if (!memchr(b, '"', n)) {
+        for (size_t i = n; i-- > 0;)
+            if (b[i] == '\n')
+                return i + 1;
+        return 0;
+    }
+    size_t cut = 0;
+    int start = 1, quoted = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < n && b[i + 1] == '"')
+                i++;
+            else if (c == '"')
+                quoted = 0;
+        } else if (c == '"' && start) {
+            quoted = 1;
+            start = 0;
+        } else {
+            start = c == delim || c == '\n' || c == '\r';
+            if (c == '\n')
+                cut = i + 1;
+        }
+    }
+    return cut;
+}
+
+/* Moves the unparsed rest (pos is at a record's start) to the front and
+ * reads until the buffer ends in a complete record or the input ends. */
+static em_status refill(parser *p)
+{
+    size_t keep = p->filled - p->pos;
+    memmove(p->own, p->own + p->pos, keep);
+    p->filled = keep;
+    p->line_start = p->line_start >= p->pos ? p->line_start - p->pos : 0;
+    p->pos = 0;
+    for (;;) {
+        if (p->filled == p->cap) {
+            size_t cap = p->cap;
+            char *b = grow(p->own, &cap, p->cap + 1, 1);
+            if (!b)
+                return nomem(p);
+            p->own = b, p->cap = cap;
+        }
+        size_t got;
+        em_status st = em_read_some(p->in, p->name, p->own + p->filled,
+                                    p->cap - p->filled, &got, &p->eof,
+                                    p->err);
+        if (st != EM_OK)
+            return st;
+        p->filled += got;
+        p->buf = p->own;
+        p->len = p->eof ? p->filled : record_cut(p->own, p->filled, p->delim);
+        if (p->eof || p->len)
+            return EM_OK;
+    }
+}
+
+/* Skips blank lines, reading more when the buffer runs out; *end is set
+ * at the end of the input. */
+static em_status next_record(parser *p, int *end)
+{
+    for (;;) {
+        skip_blank_lines(p);
+        *end = p->pos >= p->len && p->eof;
+        if (p->pos < p->len || p->eof)
+            return EM_OK;
+        em_status st = refill(p);
+        if (st != EM_OK)
+            return st;
+    }
 }
 
 /* ---- header ---------------------------------------------------------- */
@@ -617,6 +708,9 @@ static em_status parse_number(parser *p, const field *f, size_t k,
     }
     if (!is_decimal(s, n))
         return bad_number(p, f, k, s, n, "is not a number");
+    const char *stop;
+    if (em_decimal_scan(s, s + n, out, &stop) && stop == s + n)
+        return EM_OK;
     char tmp[MAX_NUMBER_LEN + 1], *end;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -629,21 +723,50 @@ static em_status parse_number(parser *p, const field *f, size_t k,
     return EM_OK;
 }
 
+/* The common case, a plain number ending at a delimiter or the line's
+ * end, converted without looking at the field twice; 0 leaves everything
+ * else (quotes, spaces, NA, errors) to read_field and parse_number. */
+static int fast_number(parser *p, double *out)
+{
+    const char *s = p->buf + p->pos, *end = p->buf + p->len, *stop;
+    if (!em_decimal_scan(s, end, out, &stop) || stop - s > MAX_NUMBER_LEN)
+        return 0;
+    if (stop < end && *stop != p->delim && *stop != '\n' && *stop != '\r')
+        return 0;
+    p->pos = (size_t)(stop - p->buf);
+    return 1;
+}
+
 /* ---- rows ------------------------------------------------------------ */
 
 static em_status reserve_row(parser *p)
 {
     em_table *t = p->t;
-    size_t vcap = p->row_cap, lcap = p->row_cap;
-    double *v = grow(t->values, &vcap, t->nrows + 1, p->row_bytes);
+    double *v = grow(t->values, &p->row_cap, t->nrows + 1, p->row_bytes);
     if (!v)
         return nomem(p);
     t->values = v;
-    long *l = grow(t->lines, &lcap, t->nrows + 1, sizeof *l);
+    return EM_OK;
+}
+
+/* Notes the line of the row being added.  Rows on consecutive lines (the
+ * usual file) need no array; the first gap (a blank line, a quoted line
+ * break) brings one in. */
+static em_status note_line(parser *p, long line)
+{
+    em_table *t = p->t;
+    if (t->nrows == 0)
+        t->first_line = line;
+    if (!t->lines && line == t->first_line + (long)t->nrows)
+        return EM_OK;
+    long *l = grow(t->lines, &p->line_cap, t->nrows + 1, sizeof *l);
     if (!l)
         return nomem(p);
+    if (!t->lines)
+        for (size_t i = 0; i < t->nrows; i++)
+            l[i] = t->first_line + (long)i;
     t->lines = l;
-    p->row_cap = vcap; /* == lcap: same start, same need */
+    t->lines[t->nrows] = line;
     return EM_OK;
 }
 
@@ -681,10 +804,13 @@ static em_status read_row(parser *p)
             return too_many(p);
         field f;
         size_t j = p->map[k];
-        if ((st = read_field(p, j != 0, &f)) != EM_OK)
+        if (j && fast_number(p, &vals[j - 1])) {
+            /* converted in place */
+        } else if ((st = read_field(p, j != 0, &f)) != EM_OK ||
+                   (j && (st = parse_number(p, &f, k, &vals[j - 1])) !=
+                             EM_OK)) {
             return st;
-        if (j && (st = parse_number(p, &f, k, &vals[j - 1])) != EM_OK)
-            return st;
+        }
         k++;
         if (at_row_end(p))
             break;
@@ -694,7 +820,9 @@ static em_status read_row(parser *p)
         return em_error_at(p->err, EM_ERR_PARSE, p->name, line, col,
                            "row has %zu field%s, the header has %zu", k,
                            plural(k), p->nhead);
-    p->t->lines[p->t->nrows++] = line;
+    if ((st = note_line(p, line)) != EM_OK)
+        return st;
+    p->t->nrows++;
     if (p->pos < p->len)
         newline(p);
     return EM_OK;
@@ -703,12 +831,14 @@ static em_status read_row(parser *p)
 static em_status read_rows(parser *p)
 {
     for (;;) {
-        skip_blank_lines(p);
-        if (p->pos >= p->len)
-            break;
-        em_status st = read_row(p);
+        int end;
+        em_status st = next_record(p, &end);
+        if (st == EM_OK && !end)
+            st = read_row(p);
         if (st != EM_OK)
             return st;
+        if (end)
+            break;
     }
     if (p->t->nrows == 0)
         return em_error_at(p->err, EM_ERR_PARSE, p->name,
@@ -737,16 +867,33 @@ static em_status make_table(parser *p)
     return EM_OK;
 }
 
+/* Gives back the rows allocated beyond the last (capacity doubles). */
+static void shrink_table(em_table *t)
+{
+    size_t n = t->nrows ? t->nrows : 1;
+    double *v = realloc(t->values, n * t->ncols * sizeof *v);
+    long *l = t->lines ? realloc(t->lines, n * sizeof *l) : NULL;
+    if (v)
+        t->values = v;
+    if (l)
+        t->lines = l;
+}
+
 static em_status parse(parser *p, const char *columns)
 {
     static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+    int end;
+    em_status st = p->in ? refill(p) : EM_OK;
+    if (st != EM_OK)
+        return st;
     if (p->len >= 3 && memcmp(p->buf, bom, 3) == 0)
         p->pos = p->line_start = 3;
-    skip_blank_lines(p);
-    if (p->pos >= p->len)
+    if ((st = next_record(p, &end)) != EM_OK)
+        return st;
+    if (end)
         return em_error_at(p->err, EM_ERR_PARSE, p->name, 1, 1,
                            "empty input: no header row");
-    em_status st = read_header(p);
+    st = read_header(p);
     if (st == EM_OK)
         st = select_columns(p, columns);
     if (st == EM_OK)
@@ -773,6 +920,41 @@ static em_status get_delim(const em_csv_options *opt, char *delim,
     return EM_OK;
 }
 
+/* Parses from buf[0, len) or, when in is set, from in; fills out. */
+static em_status run(const char *buf, size_t len, FILE *in, const char *name,
+                     const em_csv_options *opt, em_table *out, em_error *err)
+{
+    *out = (em_table){0};
+    parser p = {0};
+    em_status st = get_delim(opt, &p.delim, err);
+    if (st != EM_OK)
+        return st;
+    p.buf = buf;
+    p.len = p.filled = len;
+    p.in = in;
+    p.eof = in == NULL;
+    p.line = 1;
+    p.name = name ? name : "<input>";
+    p.err = err;
+    p.t = out;
+    if (in && !(p.own = malloc(CHUNK)))
+        st = nomem(&p);
+    p.cap = in ? CHUNK : 0;
+    if (st == EM_OK)
+        st = parse(&p, opt ? opt->columns : NULL);
+    free(p.own);
+    free(p.scratch);
+    free(p.hnames);
+    free(p.hoff);
+    free(p.sel);
+    free(p.map);
+    if (st != EM_OK)
+        em_table_free(out);
+    else
+        shrink_table(out);
+    return st;
+}
+
 em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
                              const em_csv_options *opt, em_table *out,
                              em_error *err)
@@ -783,62 +965,36 @@ em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
     *out = (em_table){0};
     if (!buf && len)
         return em_error_set(err, EM_ERR_ARG, "no input buffer given");
-    parser p = {0};
-    em_status st = get_delim(opt, &p.delim, err);
-    if (st != EM_OK)
-        return st;
-    p.buf = buf;
-    p.len = len;
-    p.line = 1;
-    p.name = name ? name : "<input>";
-    p.err = err;
-    p.t = out;
-    st = parse(&p, opt ? opt->columns : NULL);
-    free(p.scratch);
-    free(p.hnames);
-    free(p.hoff);
-    free(p.sel);
-    free(p.map);
-    if (st != EM_OK)
-        em_table_free(out);
-    return st;
+    return run(buf, len, NULL, name, opt, out, err);
 }
 
 em_status em_csv_read_stream(FILE *f, const char *name,
                              const em_csv_options *opt, em_table *out,
                              em_error *err)
 {
+    em_error_clear(err);
     if (out)
         *out = (em_table){0};
     if (!f || !out)
         return em_error_set(err, EM_ERR_ARG, "no stream or output given");
-    if (!name)
-        name = "<input>";
-    char *buf = NULL;
-    size_t len = 0;
-    em_status st = em_read_stream(f, name, &buf, &len, err);
-    if (st != EM_OK)
-        return st;
-    st = em_csv_read_buffer(buf, len, name, opt, out, err);
-    free(buf);
-    return st;
+    return run(NULL, 0, f, name, opt, out, err);
 }
 
 em_status em_csv_read_file(const char *path, const em_csv_options *opt,
                            em_table *out, em_error *err)
 {
+    em_error_clear(err);
     if (out)
         *out = (em_table){0};
     if (!path || !out)
         return em_error_set(err, EM_ERR_ARG, "no file name or output given");
     const char *name;
-    char *buf = NULL;
-    size_t len = 0;
-    em_status st = em_read_path(path, &name, &buf, &len, err);
+    FILE *f;
+    em_status st = em_open_input(path, &f, &name, err);
     if (st != EM_OK)
         return st;
-    st = em_csv_read_buffer(buf, len, name, opt, out, err);
-    free(buf);
+    st = run(NULL, 0, f, name, opt, out, err);
+    em_close_input(f);
     return st;
 }
 

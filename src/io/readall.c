@@ -19,6 +19,18 @@ static em_status read_error(const char *name, int e, em_error *err)
                        e ? strerror(e) : "read error");
 }
 
+em_status em_read_some(FILE *f, const char *name, char *buf, size_t size,
+                       size_t *got, int *eof, em_error *err)
+{
+    errno = 0;
+    *eof = 0;
+    *got = fread(buf, 1, size, f);
+    if (ferror(f))
+        return read_error(name, errno, err);
+    *eof = feof(f) != 0;
+    return EM_OK;
+}
+
 em_status em_read_stream(FILE *f, const char *name, char **buf, size_t *len,
                          em_error *err)
 {
@@ -36,14 +48,15 @@ em_status em_read_stream(FILE *f, const char *name, char **buf, size_t *len,
             b = t;
             cap = c;
         }
-        errno = 0;
-        n += fread(b + n, 1, cap - n, f);
-        if (ferror(f)) {
-            int e = errno;
+        size_t got;
+        int eof;
+        em_status st = em_read_some(f, name, b + n, cap - n, &got, &eof, err);
+        if (st != EM_OK) {
             free(b);
-            return read_error(name, e, err);
+            return st;
         }
-        if (feof(f))
+        n += got;
+        if (eof)
             break;
     }
     *buf = b;
@@ -51,20 +64,35 @@ em_status em_read_stream(FILE *f, const char *name, char **buf, size_t *len,
     return EM_OK;
 }
 
-em_status em_read_path(const char *path, const char **name, char **buf,
-                       size_t *len, em_error *err)
+em_status em_open_input(const char *path, FILE **f, const char **name,
+                        em_error *err)
 {
     int use_stdin = strcmp(path, "-") == 0;
     *name = use_stdin ? "<stdin>" : path;
     errno = 0;
-    FILE *f = use_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
+    *f = use_stdin ? stdin : fopen(path, "rb");
+    if (!*f) {
         int e = errno;
         return em_error_at(err, EM_ERR_IO, path, 0, 0, "cannot open: %s",
                            e ? strerror(e) : "unknown error");
     }
-    em_status st = em_read_stream(f, *name, buf, len, err);
-    if (!use_stdin)
+    return EM_OK;
+}
+
+void em_close_input(FILE *f)
+{
+    if (f && f != stdin)
         fclose(f);
+}
+
+em_status em_read_path(const char *path, const char **name, char **buf,
+                       size_t *len, em_error *err)
+{
+    FILE *f;
+    em_status st = em_open_input(path, &f, name, err);
+    if (st != EM_OK)
+        return st;
+    st = em_read_stream(f, *name, buf, len, err);
+    em_close_input(f);
     return st;
 }

@@ -34,7 +34,15 @@ void em_trace_writer_init(em_trace_writer *w, FILE *f, em_trace_format format,
                            .format = format,
                            .names = names,
                            .nparams = nparams,
-                           .ncols = nparams};
+                           .ncols = nparams,
+                           .digits = EM_TABLE_DIGITS};
+}
+
+void em_trace_writer_digits(em_trace_writer *w, int digits)
+{
+    w->digits = digits < 1                     ? 1
+                : digits > EM_TABLE_DIGITS_MAX ? EM_TABLE_DIGITS_MAX
+                                               : digits;
 }
 
 void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n)
@@ -49,21 +57,25 @@ static size_t pick(const em_trace_writer *w, size_t c)
     return w->cols ? w->cols[c] : c;
 }
 
-static int table_width(const char *name)
+/* Columns widen with the decimals beyond the default six, so that values
+ * the default width holds stay aligned at any --digits. */
+static int table_width(const em_trace_writer *w, const char *name)
 {
     size_t n = strlen(name);
-    return n + 2 > TABLE_WIDTH ? (int)(n + 2) : TABLE_WIDTH;
+    int base = TABLE_WIDTH +
+               (w->digits > EM_TABLE_DIGITS ? w->digits - EM_TABLE_DIGITS : 0);
+    return n + 2 > (size_t)base ? (int)(n + 2) : base;
 }
 
-/* Six decimals like the documents' tables, switching to exponent form
+/* Fixed decimals like the documents' tables, switching to exponent form
  * where fixed notation would hide the value or run too wide. */
-static void table_number(char *buf, size_t size, double v)
+static void table_number(char *buf, size_t size, double v, int digits)
 {
     double a = fabs(v);
     if (v == 0 || (a >= 1e-4 && a < 1e9))
-        snprintf(buf, size, "%.6f", v);
+        snprintf(buf, size, "%.*f", digits, v);
     else
-        snprintf(buf, size, "%.6e", v);
+        snprintf(buf, size, "%.*e", digits, v);
 }
 
 static void write_header(const em_trace_writer *w)
@@ -74,9 +86,9 @@ static void write_header(const em_trace_writer *w)
         fprintf(f, "%5s", "iter");
         for (size_t c = 0; c < w->ncols; c++) {
             const char *name = w->names[pick(w, c)];
-            fprintf(f, " %*s", table_width(name), name);
+            fprintf(f, " %*s", table_width(w, name), name);
         }
-        fprintf(f, " %*s\n", table_width("loglik") + 4, "loglik");
+        fprintf(f, " %*s\n", table_width(w, "loglik") + 4, "loglik");
     } else if (w->format == EM_TRACE_CSV || w->format == EM_TRACE_TSV) {
         fputs("iter", f);
         for (size_t c = 0; c < w->ncols; c++) {
@@ -97,11 +109,11 @@ static void write_table_row(const em_trace_writer *w, size_t iter,
     fprintf(w->f, "%5zu", iter);
     for (size_t c = 0; c < w->ncols; c++) {
         size_t i = pick(w, c);
-        table_number(buf, sizeof buf, theta[i]);
-        fprintf(w->f, " %*s", table_width(w->names[i]), buf);
+        table_number(buf, sizeof buf, theta[i], w->digits);
+        fprintf(w->f, " %*s", table_width(w, w->names[i]), buf);
     }
-    table_number(buf, sizeof buf, loglik);
-    fprintf(w->f, " %*s\n", table_width("loglik") + 4, buf);
+    table_number(buf, sizeof buf, loglik, w->digits);
+    fprintf(w->f, " %*s\n", table_width(w, "loglik") + 4, buf);
 }
 
 static void write_delimited_row(const em_trace_writer *w, size_t iter,

@@ -73,8 +73,11 @@ static int complete_rows_on_a_line(const em_table *t)
             double dx = x - mx / n, dy = y - my / n;
             sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
         }
-    /* a constant complete column is a line too (sxx or syy is 0) */
-    return !(sxx * syy - sxy * sxy > SINGULAR_1MR2 * sxx * syy);
+    if (!(sxx > 0 && syy > 0))
+        return 1; /* a constant complete column is a line too */
+    /* not sxx * syy, which overflows for values near 1e140 */
+    double r = sxy / (sqrt(sxx) * sqrt(syy));
+    return !(1 - r * r > SINGULAR_1MR2);
 }
 
 /* Counts, per column, observed values and distinct-value evidence, and the
@@ -221,7 +224,7 @@ static void start_moments(const bvn *b, double *th)
     double mx = ccsum[0] / nxy, my = ccsum[1] / nxy;
     double cov = sxy / nxy - mx * my;
     double vx = pp[0] / nxy - mx * mx, vy = pp[1] / nxy - my * my;
-    th[RHO] = cov / sqrt(vx * vy);
+    th[RHO] = cov / (sqrt(vx) * sqrt(vy));
 }
 
 static em_status bvn_check(const void *state, const double *th, size_t *bad,
@@ -335,7 +338,7 @@ static em_status bvn_mstep(void *state, const double *stats,
         return em_error_set(err, EM_ERR_NUMERIC,
                             "a variance reached 0 (s1^2 = %g, s2^2 = %g)", v1,
                             v2);
-    double rho = c12 / sqrt(v1 * v2);
+    double rho = c12 / (sqrt(v1) * sqrt(v2));
     if (!(1 - rho * rho > SINGULAR_1MR2))
         return em_error_set(err, EM_ERR_NUMERIC,
                             "the covariance became singular (rho = %.17g): "
@@ -358,6 +361,22 @@ static double bvn_condition(const void *state)
     return (1 + r) / (1 - r);
 }
 
+/* The one normal component, for plots. */
+static size_t bvn_components2d(const void *state, const double *th,
+                               size_t max, double *weight, double *mean,
+                               double *cov)
+{
+    (void)state;
+    if (max < 1)
+        return 0;
+    double c12 = th[RHO] * th[S1] * th[S2];
+    weight[0] = 1;
+    mean[0] = th[MU1], mean[1] = th[MU2];
+    cov[0] = th[S1] * th[S1], cov[1] = c12;
+    cov[2] = c12, cov[3] = th[S2] * th[S2];
+    return 1;
+}
+
 const em_model_type em_model_bvn = {
     .name = "bvn",
     .summary = "bivariate normal with missing values in either column "
@@ -371,4 +390,5 @@ const em_model_type em_model_bvn = {
     .estep = bvn_estep,
     .mstep = bvn_mstep,
     .condition = bvn_condition,
+    .components2d = bvn_components2d,
 };

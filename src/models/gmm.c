@@ -40,6 +40,7 @@
 #include "core/rng.h"
 #include "core/scale.h"
 #include "emfit/json.h"
+#include "models/gmm_block.h"
 #include "models/models.h"
 
 typedef enum { COV_FULL, COV_DIAG, COV_SPHERICAL, COV_TIED } cov_type;
@@ -60,6 +61,8 @@ typedef struct gmm {
                              (all of them for tied) */
     size_t tri;           /* D(D+1)/2 */
     size_t nstat_k;       /* statistics per component */
+    int diag_stats;       /* diag, spherical: second moments of the
+                             diagonal only */
     char **names;
     /* prepared per iteration */
     double *logw; /* K */
@@ -67,6 +70,9 @@ typedef struct gmm {
     double *sig;  /* K x D x D, full matrices */
     double *chol; /* K x D x D, Cholesky factors of sig */
     double *logdet;
+    double *inv;  /* K x D: 1 / L_ii, or 1 / variance (diag, spherical) */
+    double *cst;  /* K: log w - (D log 2 pi + log det) / 2 */
+    gmm_block_params bp; /* the above, for the block E-step */
     double *colmean, *colvar; /* of the observed values, per column */
 } gmm;
 
@@ -162,6 +168,8 @@ static void gmm_destroy(void *state)
     free(g->sig);
     free(g->chol);
     free(g->logdet);
+    free(g->inv);
+    free(g->cst);
     free(g->colmean);
     free(g->colvar);
     free(g);
@@ -223,39 +231,47 @@ static size_t count_distinct(const em_table *t, size_t limit)
     return n;
 }
 
-/* Refuses data no mixture of K components can be fitted to. */
+/* Refuses data no mixture of K components can be fitted to.  One pass
+ * over the rows in memory order, since the table can be large. */
 static em_status check_data(const em_table *t, const gmm *g, size_t *skipped,
                             em_error *err)
 {
     size_t d = t->ncols, used = 0;
-    for (size_t j = 0; j < d; j++) {
-        double first = NAN;
-        int seen = 0, varies = 0;
-        for (size_t i = 0; i < t->nrows; i++) {
-            double v = em_table_at(t, i, j);
-            if (isnan(v))
-                continue;
-            if (!seen++)
-                first = v;
-            else if (v != first)
-                varies = 1;
-        }
-        if (!seen)
-            return em_error_set(err, EM_ERR_DATA,
-                                "column \"%s\" has no observed values",
-                                t->names[j]);
-        if (!varies && g->reg == 0)
-            return em_error_set(err, EM_ERR_DATA,
-                                "column \"%s\" is constant, so its variance "
-                                "is 0: use --reg > 0 or leave it out",
-                                t->names[j]);
+    double *first = malloc(d * sizeof *first);
+    unsigned char *state = calloc(d, 1); /* 1: seen, 2: seen and varies */
+    if (!first || !state) {
+        free(first), free(state);
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < t->nrows; i++) {
+        const double *x = t->values + i * d;
         int any = 0;
-        for (size_t j = 0; j < d; j++)
-            any |= !isnan(em_table_at(t, i, j));
-        used += any;
+        for (size_t j = 0; j < d; j++) {
+            if (isnan(x[j]))
+                continue;
+            any = 1;
+            if (!state[j])
+                first[j] = x[j], state[j] = 1;
+            else if (x[j] != first[j])
+                state[j] = 2;
+        }
+        used += (size_t)any;
     }
+    size_t bad = d;
+    for (size_t j = 0; j < d && bad == d; j++)
+        if (state[j] == 0 || (state[j] == 1 && g->reg == 0))
+            bad = j;
+    int unseen = bad < d && state[bad] == 0;
+    free(first), free(state);
+    if (bad < d && unseen)
+        return em_error_set(err, EM_ERR_DATA,
+                            "column \"%s\" has no observed values",
+                            t->names[bad]);
+    if (bad < d)
+        return em_error_set(err, EM_ERR_DATA,
+                            "column \"%s\" is constant, so its variance "
+                            "is 0: use --reg > 0 or leave it out",
+                            t->names[bad]);
     *skipped = t->nrows - used;
     size_t distinct = count_distinct(t, g->k);
     if (distinct < g->k)
@@ -276,10 +292,20 @@ static int alloc_state(gmm *g)
     g->sig = calloc(k * d * d, sizeof *g->sig);
     g->chol = calloc(k * d * d, sizeof *g->chol);
     g->logdet = calloc(k, sizeof *g->logdet);
+    g->inv = calloc(k * d, sizeof *g->inv);
+    g->cst = calloc(k, sizeof *g->cst);
     g->colmean = calloc(d, sizeof *g->colmean);
     g->colvar = calloc(d, sizeof *g->colvar);
+    g->bp = (gmm_block_params){.d = d,
+                               .k = k,
+                               .factor = !g->diag_stats,
+                               .diag_stats = g->diag_stats,
+                               .mu = g->mu,
+                               .chol = g->chol,
+                               .inv = g->inv,
+                               .cst = g->cst};
     return g->names && g->logw && g->mu && g->sig && g->chol && g->logdet &&
-           g->colmean && g->colvar && make_names(g);
+           g->inv && g->cst && g->colmean && g->colvar && make_names(g);
 }
 
 /* Column means and variances of the observed values. */
@@ -330,7 +356,8 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
     g->tri = d * (d + 1) / 2;
     g->ncov = g->cov == COV_DIAG ? d : g->cov == COV_SPHERICAL ? 1 : g->tri;
     g->nparams = k + k * d + (g->cov == COV_TIED ? g->tri : k * g->ncov);
-    g->nstat_k = 1 + d + g->tri;
+    g->diag_stats = g->cov == COV_DIAG || g->cov == COV_SPHERICAL;
+    g->nstat_k = 1 + d + (g->diag_stats ? d : g->tri);
     if (!alloc_state(g)) {
         gmm_destroy(g);
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
@@ -451,6 +478,10 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
                                 "use --reg > 0",
                                 k + 1);
         g->logdet[k] = em_chol_logdet(l, d);
+        g->cst[k] = g->logw[k] - 0.5 * ((double)d * EM_LOG_2PI + g->logdet[k]);
+        for (size_t i = 0; i < d; i++)
+            g->inv[k * d + i] = g->diag_stats ? 1.0 / s[i * d + i]
+                                              : 1.0 / l[i * d + i];
     }
     if (g->reg == 0 && gmm_condition(g) > REG0_MAX_CONDITION)
         return em_error_set(err, EM_ERR_NUMERIC,
@@ -468,12 +499,14 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
 typedef struct scratch {
     size_t *obs, *mis;
     double *y, *l, *lp, *x, *w, *c;
+    double *gather, *work; /* for the block kernel */
 } scratch;
 
 static void scratch_free(scratch *s)
 {
     free(s->obs), free(s->mis), free(s->y), free(s->l);
     free(s->lp), free(s->x), free(s->w), free(s->c);
+    free(s->gather), free(s->work);
 }
 
 static int scratch_alloc(const gmm *g, scratch *s)
@@ -486,8 +519,11 @@ static int scratch_alloc(const gmm *g, scratch *s)
                    .lp = malloc(k * sizeof(double)),
                    .x = malloc(d * sizeof(double)),
                    .w = malloc(d * d * sizeof(double)),
-                   .c = malloc(d * d * sizeof(double))};
-    return s->obs && s->mis && s->y && s->l && s->lp && s->x && s->w && s->c;
+                   .c = malloc(d * d * sizeof(double)),
+                   .gather = malloc(GMM_BLOCK_ROWS * d * sizeof(double)),
+                   .work = calloc(gmm_block_work(d, k), sizeof(double))};
+    return s->obs && s->mis && s->y && s->l && s->lp && s->x && s->w &&
+           s->c && s->gather && s->work;
 }
 
 /* The log-density of row x's observed coordinates under component k;
@@ -569,14 +605,20 @@ static void accumulate(const gmm *g, const double *x, size_t no, size_t k,
     for (size_t i = 0; i < d; i++) {
         double ri = r * s->x[i];
         s1[i] += ri;
-        for (size_t j = i; j < d; j++)
-            s2[tri_index(d, i, j)] += ri * s->x[j];
+        if (g->diag_stats)
+            s2[i] += ri * s->x[i];
+        else
+            for (size_t j = i; j < d; j++)
+                s2[tri_index(d, i, j)] += ri * s->x[j];
     }
     for (size_t b = 0; b < d - no; b++)
         for (size_t c = b; c < d - no; c++) {
             size_t i = s->mis[b], j = s->mis[c];
-            s2[i <= j ? tri_index(d, i, j) : tri_index(d, j, i)] +=
-                r * s->c[b * d + c];
+            if (g->diag_stats)
+                s2[i] += b == c ? r * s->c[b * d + c] : 0.0;
+            else
+                s2[i <= j ? tri_index(d, i, j) : tri_index(d, j, i)] +=
+                    r * s->c[b * d + c];
         }
 }
 
@@ -684,6 +726,47 @@ static void gmm_impute(const void *state, size_t begin, size_t end,
     each_row(g, begin, end, out, g->d, impute_row);
 }
 
+static int complete(const double *x, size_t d)
+{
+    int nan = 0;
+    for (size_t i = 0; i < d; i++)
+        nan |= x[i] != x[i];
+    return !nan;
+}
+
+/* Complete rows go to the block kernel in runs (straight from the table,
+ * or gathered when rows with missing values interrupt them); the others
+ * one by one through the conditional moments. */
+static void estep_rows(const gmm *g, size_t begin, size_t end, scratch *s,
+                       double *st)
+{
+    size_t d = g->d, nb = 0;
+    const double *run = NULL;
+    for (size_t i = begin; i < end; i++) {
+        const double *x = g->data->values + i * d;
+        if (!complete(x, d)) {
+            estep_row(g, x, s, st);
+            continue;
+        }
+        if (nb > 0 && run != s->gather && x != run + nb * d) {
+            memcpy(s->gather, run, nb * d * sizeof *x); /* a gap */
+            run = s->gather;
+        }
+        if (run == s->gather)
+            memcpy(s->gather + nb * d, x, d * sizeof *x);
+        else if (nb == 0)
+            run = x;
+        if (++nb == GMM_BLOCK_ROWS) {
+            gmm_block_estep(&g->bp, run, nb, st, s->work);
+            nb = 0;
+            run = NULL;
+        }
+    }
+    if (nb > 0)
+        gmm_block_estep(&g->bp, run, nb, st, s->work);
+    gmm_block_flush(&g->bp, s->work, st);
+}
+
 static void gmm_estep(const void *state, size_t begin, size_t end, double *st)
 {
     const gmm *g = state;
@@ -695,8 +778,7 @@ static void gmm_estep(const void *state, size_t begin, size_t end, double *st)
         scratch_free(&s);
         return;
     }
-    for (size_t i = begin; i < end; i++)
-        estep_row(g, g->data->values + i * g->d, &s, st);
+    estep_rows(g, begin, end, &s, st);
     scratch_free(&s);
 }
 
@@ -711,9 +793,15 @@ static void centred_moments(const gmm *g, const double *sk, double *dm,
     for (size_t i = 0; i < d; i++)
         dm[i] = sk[1 + i] / nk;
     for (size_t i = 0; i < d; i++)
-        for (size_t j = i; j < d; j++)
-            m[tri_index(d, i, j)] =
-                sk[1 + d + tri_index(d, i, j)] / nk - dm[i] * dm[j];
+        for (size_t j = i; j < d; j++) {
+            double s2 = !g->diag_stats ? sk[1 + d + tri_index(d, i, j)]
+                        : i == j       ? sk[1 + d + i]
+                                       : NAN;
+            /* off the diagonal of a diagonal covariance: no term of Q */
+            m[tri_index(d, i, j)] = i == j || !g->diag_stats
+                                        ? s2 / nk - dm[i] * dm[j]
+                                        : 0.0;
+        }
 }
 
 /* Writes component k's (or, tied, the pooled) covariance from packed m. */
@@ -933,6 +1021,10 @@ static em_status start_from_centres(gmm *g, const double *cen,
         for (size_t a = 0; a < d; a++) {
             double da = (isnan(x[a]) ? fill[a] : x[a]) - cen[kb * d + a];
             sk[1 + a] += da;
+            if (g->diag_stats) {
+                sk[1 + d + a] += da * da;
+                continue;
+            }
             for (size_t b = a; b < d; b++) {
                 double db = (isnan(x[b]) ? fill[b] : x[b]) - cen[kb * d + b];
                 sk[1 + d + tri_index(d, a, b)] += da * db;
@@ -1052,6 +1144,43 @@ static void gmm_result_json(const void *state, const double *th, FILE *f)
     free(s);
 }
 
+/* The components as full 2x2 matrices, for plots of two columns. */
+static size_t gmm_components2d(const void *state, const double *th,
+                               size_t max, double *weight, double *mean,
+                               double *cov)
+{
+    const gmm *g = state;
+    if (g->d != 2)
+        return 0;
+    size_t n = g->k < max ? g->k : max;
+    for (size_t k = 0; k < n; k++) {
+        weight[k] = th[k];
+        memcpy(mean + 2 * k, th + off_mean(g, k), 2 * sizeof *mean);
+        expand_cov(g, th, k, cov + 4 * k);
+    }
+    return n;
+}
+
+/* sum_k w_k N(x; mu_k, var_k) for one column, summed in log space as the
+ * E-step sums it; a weight of 0 or a broken variance drops its term. */
+static double gmm_density1d(const void *state, const double *th, double x)
+{
+    const gmm *g = state;
+    if (g->d != 1)
+        return NAN;
+    double ll = -INFINITY;
+    for (size_t k = 0; k < g->k; k++) {
+        double v, z;
+        expand_cov(g, th, k, &v);
+        if (!(th[k] > 0 && v > 0))
+            continue;
+        z = x - th[off_mean(g, k)];
+        ll = em_logaddexp(ll, log(th[k]) - 0.5 * (EM_LOG_2PI + log(v)) -
+                                  0.5 * z * z / v);
+    }
+    return exp(ll);
+}
+
 const em_model_type em_model_gmm = {
     .name = "gmm",
     .summary = "Gaussian mixture, K components, full/diag/spherical/tied "
@@ -1069,4 +1198,6 @@ const em_model_type em_model_gmm = {
     .impute = gmm_impute,
     .result_json = gmm_result_json,
     .condition = gmm_condition,
+    .components2d = gmm_components2d,
+    .density1d = gmm_density1d,
 };

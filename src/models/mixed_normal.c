@@ -16,10 +16,13 @@
  *   dQ/dmu = 0: sum w_i (y_i - mu) - (1 - w_i)(y_i + mu) = 0
  *               => mu = sum (2 w_i - 1) y_i / n
  *   dQ/ds = 0:  s^2 = sum [w_i (y_i - mu)^2 + (1 - w_i)(y_i + mu)^2] / n
- *                   = (sum y_i^2 - 2 mu sum (2 w_i - 1) y_i + n mu^2) / n
  * (Q is concave in p and in mu, and the p and mu parts separate, so these
  * are the joint maximiser; with mu held fixed the s^2 formula still holds.)
- * The sums n, sum w, sum (2w - 1) y and sum y^2 are the statistics.
+ * The statistics are n, sum w, sum (2w - 1) y, and for s^2 the sums
+ *   r2 = sum w (y - m)^2 + (1 - w)(y + m)^2,  r1 = sum w (y - m) - (1 - w)(y + m)
+ * about the current mu = m, so that data far from 0 keep their spread
+ * (sum y^2 would cancel it away): mu_new = m + r1 / n, and with
+ * d = m - mu_new, s^2 = (r2 + 2 d r1 + n d^2) / n.
  *
  * mu = 0 makes the two components one, and p is then not identified; EM
  * started at mu = 0, p = 1/2 never leaves it.  A fit ending with mu = 0 is
@@ -33,7 +36,7 @@
 #include "models/models.h"
 
 enum { MU, P, SIGMA };
-enum { SW = EM_STAT_HEADER, SWY, SYY, STATS_END };
+enum { SW = EM_STAT_HEADER, SWY, SR2, SR1, STATS_END };
 
 static const char *const param_names[] = {"mu", "p", "sigma"};
 static const char *const mn_options[] = {"sigma", "free-sigma", NULL};
@@ -194,7 +197,9 @@ static void mn_estep(const void *state, size_t begin, size_t end, double *s)
         s[EM_STAT_NOBS] += 1;
         s[SW] += w;
         s[SWY] += (2 * w - 1) * y[i];
-        s[SYY] += y[i] * y[i];
+        s[SR2] += w * (y[i] - m->mu) * (y[i] - m->mu) +
+                  (1 - w) * (y[i] + m->mu) * (y[i] + m->mu);
+        s[SR1] += w * (y[i] - m->mu) - (1 - w) * (y[i] + m->mu);
     }
 }
 
@@ -207,10 +212,11 @@ static em_status mn_mstep(void *state, const double *s,
     int hold_mu = fixed && fixed[MU], hold_p = fixed && fixed[P];
     if (!hold_p)
         th[P] = (n - s[SW]) / n;
-    if (!hold_mu)
-        th[MU] = s[SWY] / n;
+    if (!hold_mu) /* s[SWY] / n, less the cancellation far from 0 */
+        th[MU] = m->mu + s[SR1] / n;
     if (m->free_sigma && !(fixed && fixed[SIGMA])) {
-        double v = (s[SYY] - 2 * th[MU] * s[SWY] + n * th[MU] * th[MU]) / n;
+        double d = m->mu - th[MU];
+        double v = (s[SR2] + 2 * d * s[SR1] + n * d * d) / n;
         if (!(v > 0))
             return em_error_set(err, EM_ERR_NUMERIC,
                                 "sigma shrank to 0 (sigma^2 = %g)", v);
@@ -238,6 +244,19 @@ static em_status mn_check_fit(const void *state, const double *th,
                         th[MU]);
 }
 
+/* (1 - p) N(x; mu, s^2) + p N(x; -mu, s^2), summed in log space as the
+ * E-step sums it; p = 0 or 1 drops a term instead of taking log(0). */
+static double mn_density1d(const void *state, const double *th, double x)
+{
+    const mixed_normal *m = state;
+    double s = sigma_of(m, th);
+    double za = (x - th[MU]) / s, zb = (x + th[MU]) / s;
+    double c = -log(s) - 0.5 * EM_LOG_2PI;
+    double la = th[P] < 1 ? log1p(-th[P]) : -INFINITY;
+    double lb = th[P] > 0 ? log(th[P]) : -INFINITY;
+    return exp(em_logaddexp(la + c - 0.5 * za * za, lb + c - 0.5 * zb * zb));
+}
+
 const em_model_type em_model_mixed_normal = {
     .name = "mixed-normal",
     .summary = "(1-p) N(mu, s^2) + p N(-mu, s^2), s known or free "
@@ -251,5 +270,6 @@ const em_model_type em_model_mixed_normal = {
     .estep = mn_estep,
     .mstep = mn_mstep,
     .check_fit = mn_check_fit,
+    .density1d = mn_density1d,
     .fixable = 1,
 };

@@ -50,7 +50,7 @@ static em_status count_tosses(const em_table *t, three_coin *c,
                 continue;
             if (v != 0 && v != 1)
                 return em_error_at(err, EM_ERR_DATA, t->source,
-                                   t->lines ? t->lines[i] : 0, 0,
+                                   em_table_line(t, i), 0,
                                    "column \"%s\": %g is not a toss result "
                                    "(0 or 1)",
                                    t->names[j], v);

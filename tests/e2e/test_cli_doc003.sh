@@ -27,7 +27,7 @@ check multi-same-fit '[ "$a" = "$b" ] && [ "$a" = "0.3790 0.8254 0.3046" ]'
 expect start-out-of-range 2 "--start: p = 1.5: a probability must lie in [0, 1]" --model three-coin --start p=1.5 "$LI"
 expect fix-unknown 2 "--fix: the three-coin model has no parameter \"r\"" --model three-coin --fix r "$LI"
 expect fix-bvn 2 "--fix does not apply to the bvn model" --model bvn --fix mu1 "$DATA/efron_hastie_bvn.csv"
-expect toss-two 5 "toss_two.csv:4: column \"y\": 2 is not a toss result (0 or 1)" --model three-coin "$TDATA/bad/toss_two.csv"
+expect toss-two 5 "toss_two.csv:4: column \"y\": 2 is not a toss result (0 or 1)" --model three-coin "$SRC/tests/bad/toss_two.csv"
 expect probability-zero 5 "probability 0" --model three-coin --start p=1,q=1 "$LI"
 
 # mixed-normal: mu >= 0 is reported, whatever the start's sign.

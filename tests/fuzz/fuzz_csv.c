@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(want >= 0);
     CHECK(t.nrows > 0 && t.ncols > 0);
     CHECK(want == 0 || t.ncols == (size_t)want);
-    CHECK(t.names && t.values && t.lines && t.source);
+    CHECK(t.names && t.values && t.first_line >= 2 && t.source);
     CHECK(strcmp(t.source, "fuzz.csv") == 0);
     for (size_t j = 0; j < t.ncols; j++)
         CHECK(t.names[j] != NULL &&
@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!isinf(t.values[i])); /* finite, or NaN for missing */
     /* Data rows start after the header, in order. */
     for (size_t i = 0; i < t.nrows; i++)
-        CHECK(t.lines[i] >= 2 && (i == 0 || t.lines[i] > t.lines[i - 1]));
+        CHECK(em_table_line(&t, i) >= 2 &&
+              (i == 0 || em_table_line(&t, i) > em_table_line(&t, i - 1)));
     em_table_free(&t);
     CHECK(t.nrows == 0 && !t.values);
     return 0;

@@ -115,8 +115,8 @@ static void expect_1234(const char *s, char delim, long l0, long l1)
     assert_close(em_table_at(&t, 0, 1), 2.0, 0.0);
     assert_close(em_table_at(&t, 1, 0), 3.0, 0.0);
     assert_close(em_table_at(&t, 1, 1), 4.0, 0.0);
-    assert_int_equal(t.lines[0], l0);
-    assert_int_equal(t.lines[1], l1);
+    assert_int_equal(em_table_line(&t, 0), l0);
+    assert_int_equal(em_table_line(&t, 1), l1);
     em_table_free(&t);
 }
 
@@ -138,8 +138,8 @@ static void test_simple(void **state)
     assert_close(em_table_at(&t, 0, 1), 2.0, 0.0);
     assert_close(em_table_at(&t, 1, 0), 3.5, 0.0);
     assert_close(em_table_at(&t, 1, 1), -400.0, 0.0);
-    assert_int_equal(t.lines[0], 2);
-    assert_int_equal(t.lines[1], 3);
+    assert_int_equal(em_table_line(&t, 0), 2);
+    assert_int_equal(em_table_line(&t, 1), 3);
     em_table_free(&t);
     assert_zeroed(&t);
 }
@@ -223,9 +223,9 @@ static void test_quoted(void **state)
     assert_close(em_table_at(&t, 1, 1), 4.0, 0.0);
     assert_close(em_table_at(&t, 2, 0), 5.0, 0.0);
     assert_close(em_table_at(&t, 2, 1), 6.0, 0.0);
-    assert_int_equal(t.lines[0], 2);
-    assert_int_equal(t.lines[1], 3);
-    assert_int_equal(t.lines[2], 6); /* the quoted field spans lines 3-5 */
+    assert_int_equal(em_table_line(&t, 0), 2);
+    assert_int_equal(em_table_line(&t, 1), 3);
+    assert_int_equal(em_table_line(&t, 2), 6); /* the quoted field spans lines 3-5 */
     em_table_free(&t);
 }
 
@@ -236,7 +236,7 @@ static void test_quoted_header_multiline(void **state)
     em_error e;
     assert_int_equal(parse("\"a\nb\",y\n1,2\n", &t, &e), EM_OK);
     assert_string_equal(t.names[0], "a\nb");
-    assert_int_equal(t.lines[0], 3);
+    assert_int_equal(em_table_line(&t, 0), 3);
     em_table_free(&t);
 }
 
@@ -623,9 +623,88 @@ static void test_read_stream_large(void **state)
     for (int i = 0; i < n; i += 997) {
         assert_close(em_table_at(&t, (size_t)i, 0), (double)i, 0.0);
         assert_close(em_table_at(&t, (size_t)i, 1), i + 0.5, 0.0);
-        assert_int_equal(t.lines[i], i + 2);
+        assert_int_equal(em_table_line(&t, i), i + 2);
     }
     em_table_free(&t);
+}
+
+#define ROWS 100000
+
+/* Text of several read pieces whose records straddle the cuts: quoted
+ * fields with line breaks and doubled quotes, CRLF, blank lines, and long
+ * numbers that need strtod.  row_bad >= 0 puts a bad number in that row. */
+static char *mixed_text(int rows, int row_bad, size_t *len)
+{
+    size_t cap = (size_t)rows * 80 + 64, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    uint64_t rs = 7;
+    n += (size_t)sprintf(b + n, "x,note,y\r\n");
+    for (int i = 0; i < rows; i++) {
+        double x = (unif(&rs) - 0.5) * 1e4;
+        const char *note = i % 7 == 0 ? "\"two\nlines\"" :
+                           i % 5 == 0 ? "\"say \"\"hi\"\", \r\n ok\"" : "plain";
+        const char *end = i % 3 == 0 ? "\r\n" : "\n";
+        if (i == row_bad)
+            n += (size_t)sprintf(b + n, "%.17g,%s,1x%s", x, note, end);
+        else if (i % 11 == 0)
+            n += (size_t)sprintf(b + n, "\"%.17g\",%s,0.1234567890123456789012%d%s",
+                                 x, note, i % 10, end);
+        else
+            n += (size_t)sprintf(b + n, "%.17g,%s,%d.25%s", x, note, i, end);
+        if (i % 13 == 0)
+            n += (size_t)sprintf(b + n, "\n");
+    }
+    *len = n;
+    return b;
+}
+
+/* Read in pieces from a stream, the table (and any error) is exactly what
+ * parsing the whole text at once gives. */
+static void check_pieces_match_whole(int row_bad)
+{
+    size_t len;
+    char *text = mixed_text(ROWS, row_bad, &len);
+    assert_true(len > (2u << 20)); /* several pieces */
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    rewind(f);
+    em_table whole, piece;
+    em_error ew, ep;
+    em_csv_options o = {',', "x,y"};
+    em_status sw = em_csv_read_buffer(text, len, "m", &o, &whole, &ew);
+    em_status sp = em_csv_read_stream(f, "m", &o, &piece, &ep);
+    fclose(f);
+    free(text);
+    assert_int_equal(sw, row_bad >= 0 ? EM_ERR_PARSE : EM_OK);
+    assert_int_equal(sp, sw);
+    if (sw != EM_OK) {
+        assert_int_equal(ep.line, ew.line);
+        assert_int_equal(ep.col, ew.col);
+        assert_string_equal(ep.msg, ew.msg);
+        return;
+    }
+    assert_int_equal(piece.nrows, whole.nrows);
+    assert_int_equal(piece.nrows, ROWS);
+    assert_memory_equal(piece.values, whole.values,
+                        whole.nrows * whole.ncols * sizeof(double));
+    for (size_t i = 0; i < whole.nrows; i++)
+        assert_int_equal(em_table_line(&piece, i), em_table_line(&whole, i));
+    em_table_free(&whole);
+    em_table_free(&piece);
+}
+
+static void test_pieces_match_whole(void **state)
+{
+    (void)state;
+    check_pieces_match_whole(-1);
+}
+
+static void test_pieces_error_at_the_end(void **state)
+{
+    (void)state;
+    check_pieces_match_whole(ROWS - 2);
 }
 
 /* The list of columns in a selection error is cut short with "..." and
@@ -685,6 +764,8 @@ int main(void)
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_read_stream_fmemopen),
         cmocka_unit_test(test_read_stream_large),
+        cmocka_unit_test(test_pieces_match_whole),
+        cmocka_unit_test(test_pieces_error_at_the_end),
         cmocka_unit_test(test_long_column_list_in_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
