@@ -175,6 +175,11 @@ no_nan "gmm variance 1e-12"
 check "gmm variance 1e-12: the variance plus reg" 'near "$(num cov1_1_1)" "$(awk -v s="$s1" "BEGIN { printf \"%.17g\", s * s + 1e-6 }")" 1e-9'
 expect "mixed-normal variance 1e-12" 0 "" --model mixed-normal --free-sigma --columns x --trace none --result - "$TMP/var1e-12.csv"
 no_nan "mixed-normal variance 1e-12"
+# Far from 0 with a small spread: sums of y^2 would cancel the spread away
+# (mixed-normal did, and reported a bug; found by fuzzing).
+printf 'y\n18068078410942415\n18068078410940415\n' >"$TMP/far.csv"
+expect "mixed-normal far from 0" 0 "" --model mixed-normal --free-sigma --trace none --result - "$TMP/far.csv"
+check "mixed-normal far from 0: sigma" 'near "$(num sigma)" 1000 1e-9'
 expect "gmm near-duplicate components" 0 "" --model gmm -k 2 --trace csv "$TMP/one_normal.csv"
 no_nan "gmm near-duplicate components"
 expect "gmm near-duplicate, --reg 0" 0 "" --model gmm -k 3 --reg 0 --cov tied --trace csv "$TMP/one_normal.csv"
