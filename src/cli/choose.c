@@ -31,8 +31,19 @@ static void print_selection(const cli_options *opt, const search_result *sr)
     for (size_t i = 0; i < sr->nrows; i++) {
         const em_search_row *r = &sr->rows[i];
         if (r->status != EM_OK) {
-            fprintf(stderr, "emfit: %s%s%5zu  failed: %s\n", file, colon,
-                    r->k, r->err.msg);
+            /* a run of failures (e.g. every k above the distinct rows)
+             * takes one line, with the first one's reason */
+            size_t last = i;
+            while (last + 1 < sr->nrows && sr->rows[last + 1].status != EM_OK)
+                last++;
+            if (last == i)
+                fprintf(stderr, "emfit: %s%s%5zu  failed: %s\n", file, colon,
+                        r->k, r->err.msg);
+            else
+                fprintf(stderr, "emfit: %s%sk %zu to %zu failed, k %zu: %s\n",
+                        file, colon, r->k, sr->rows[last].k, r->k,
+                        r->err.msg);
+            i = last;
             continue;
         }
         fprintf(stderr, "emfit: %s%s%5zu %18.6f %11zu %18.6f %18.6f%s\n",

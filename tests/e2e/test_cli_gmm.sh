@@ -102,5 +102,8 @@ printf 'a,b\n1,2\n1,3\n1,4\n1,6\n' >"$TMP/const.csv"
 expect gmm-constant-reg0 5 "column \"a\" is constant" --model gmm --reg 0 "$TMP/const.csv"
 expect gmm-constant-reg 0 "" --model gmm --trace none --result - "$TMP/const.csv"
 check gmm-constant-var 'grep -q "\"cov1_1_1\": 1e-06" "$TMP/out"'
+# Every k past the distinct rows fails: one line for the run, not 99996.
+expect gmm-range-past-rows 0 "k 5 to 100000 failed, k 5: only 4 distinct" --model gmm -k 1-100000 --trace none "$TMP/const.csv"
+check gmm-range-past-rows-short '[ "$(wc -l <"$TMP/err")" -eq 6 ]'
 
 finish
