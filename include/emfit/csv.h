@@ -34,6 +34,14 @@ typedef struct em_csv_options {
      * every column.  Selecting a column twice, an unknown name, an index out
      * of range, or a name that several header columns share is EM_ERR_ARG. */
     const char *columns;
+    /* Columns read as symbols rather than numbers: a list resolved as
+     * columns is, or "*" for every selected column; NULL or "" for none.
+     * Each must be selected.  Any text is a symbol; the distinct values of
+     * a column are coded 0, 1, ... in the order first met (the table keeps
+     * their text in levels), and a missing value (empty, NA, NaN, nan)
+     * becomes NaN.  Unquoted symbols are trimmed of spaces and tabs like
+     * numbers; a symbol that is not valid UTF-8 is EM_ERR_PARSE. */
+    const char *symbols;
 } em_csv_options;
 
 /* Reads the file at path ("-" is standard input, named "<stdin>" in

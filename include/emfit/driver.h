@@ -46,6 +46,22 @@ extern "C" {
 typedef em_status (*em_trace_fn)(void *ctx, size_t iter, const double *theta,
                                  double loglik, em_error *err);
 
+/* How the driver moves from one accepted iterate to the next.
+ *
+ * EM_ACCEL_NONE: one EM step (one E-step per iteration).
+ * EM_ACCEL_SQUAREM: Varadhan and Roland's SQUAREM (2008), step length S3,
+ * in the unconstrained coordinates u of em_model_type.to_free.  From u0,
+ * two EM steps give u1, u2; with r = u1 - u0 and v = u2 - 2 u1 + u0 the
+ * extrapolated point is u0 - 2 a r + a^2 v, a = -|r| / |v|, clamped to
+ * [-a_max, -1] (a_max starts at 1 and grows fourfold each time a reaches
+ * it, as in the SQUAREM package), then mapped back through from_free and
+ * followed by one stabilising EM step.  That point is accepted when its
+ * log-likelihood is finite and not below l(u0); otherwise the iteration
+ * falls back to u2 (and a_max shrinks back).  Each accepted point is one
+ * iteration and costs two to four E-steps, so the log-likelihood of
+ * accepted points never falls and the monotone check still applies. */
+typedef enum em_accel { EM_ACCEL_NONE = 0, EM_ACCEL_SQUAREM = 1 } em_accel;
+
 typedef struct em_fit_options {
     size_t max_iter;   /* M-steps at most; 0 evaluates the start only */
     double tol;        /* relative change of the log-likelihood */
@@ -62,6 +78,13 @@ typedef struct em_fit_options {
      * iteration: when set, the fit ends at the current parameters with
      * res->interrupted set and converged false. */
     volatile sig_atomic_t *stop;
+    /* EM_ACCEL_SQUAREM replaces each plain step by a SQUAREM cycle (see
+     * em_accel); the model needs to_free and from_free, and a true EM
+     * M-step (info.monotone). */
+    em_accel accel;
+    /* NULL, or a counter the driver sets to the E-steps run so far before
+     * each trace call, for a trace column. */
+    size_t *esteps;
 } em_fit_options;
 
 #define EM_MAX_THREADS 256
@@ -77,6 +100,8 @@ typedef struct em_fit_result {
     size_t nfree;
     double aic, bic;
     int interrupted;   /* stopped early because *opt->stop was set */
+    size_t esteps;     /* E-steps run (iterations + 1 without accel) */
+    em_accel accel;    /* the acceleration used */
 } em_fit_result;
 
 /* Fills opt with the defaults above. */
@@ -92,6 +117,49 @@ em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
 em_status em_estep_all(em_model *m, const double *theta, double *stats,
                        em_error *err);
 
+/* The observed-data log-likelihood at theta (prepare and one E-step over
+ * all units, on up to threads threads; the same bits for any number). */
+em_status em_loglik(em_model *m, const double *theta, size_t threads,
+                    double *loglik, em_error *err);
+
+/* Parses "none" or "squarem"; returns 0 when s is neither. */
+int em_accel_parse(const char *s, em_accel *out);
+
+/* The name of an acceleration, as em_accel_parse reads it. */
+const char *em_accel_name(em_accel accel);
+
+/* The asymptotic covariance of the maximum-likelihood estimate theta, from
+ * the observed information: the Hessian of the observed-data
+ * log-likelihood in the unconstrained coordinates of to_free (central
+ * differences with Richardson extrapolation, symmetrised), factored by
+ * Cholesky, then mapped back to theta by the delta method with the
+ * Jacobian of from_free.  cov gets nparams x nparams values, row-major;
+ * rows and columns of parameters flagged in fixed are NaN.  Parameters
+ * derived from others (the last mixture weight) get theirs through the
+ * Jacobian.
+ *   EM_ERR_ARG      the model has no to_free, or is not a true EM fit
+ *                   (info.monotone is 0)
+ *   EM_ERR_NUMERIC  no standard errors exist here, err says why: a
+ *                   parameter on the boundary of its space, or an
+ *                   information matrix that is not positive definite or
+ *                   is singular (parameters not identified)
+ * threads is as in em_fit_options. */
+em_status em_covariance(em_model *m, const double *theta,
+                        const unsigned char *fixed, size_t threads,
+                        double *cov, em_error *err);
+
+/* Standard errors: the square roots of em_covariance's diagonal (NaN for
+ * fixed parameters), into se (nparams values); same statuses. */
+em_status em_standard_errors(em_model *m, const double *theta,
+                             const unsigned char *fixed, size_t threads,
+                             double *se, em_error *err);
+
+/* EM_OK when em_covariance can run for m, before any fit: EM_ERR_ARG when
+ * the model has no to_free, is not a true EM fit, or has more free
+ * parameters than the numerical Hessian takes (EM_SE_MAX_FREE). */
+em_status em_covariance_check(const em_model *m, em_error *err);
+
+#define EM_SE_MAX_FREE 400
 #ifdef __cplusplus
 }
 #endif

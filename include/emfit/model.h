@@ -49,7 +49,11 @@ typedef struct em_model_config {
     const char *cov;   /* gmm: full, diag, spherical or tied; NULL = full */
     int has_reg;       /* gmm: added to every covariance diagonal */
     double reg;
-    const char *init;  /* gmm: kmeans++ or random; NULL = kmeans++ */
+    const char *init;  /* gmm, hmm: kmeans++ or random; NULL = kmeans++ */
+    const char *emission; /* hmm: gaussian or categorical; NULL = gaussian */
+    size_t sequence_col;  /* hmm: 1 + the table column whose changes of
+                             value split the rows into sequences; 0: the
+                             rows are one sequence */
 } em_model_config;
 
 /* What a model instance tells the driver, fixed once created. */
@@ -123,9 +127,28 @@ typedef struct em_model_type {
 
     /* Optional, after prepare: the posterior probabilities of the
      * info.nclasses latent classes for units [begin, end), row-major into
-     * out; a unit without data gets NaNs. */
+     * out, one row per data row of those units (see unit_rows); a row
+     * without data gets NaNs. */
     void (*posterior)(const void *state, size_t begin, size_t end,
                       double *out);
+
+    /* Optional, for a model whose units are runs of rows (an HMM's
+     * sequences): unit u covers rows [*first, *first + *count), and the
+     * units cover the rows in order.  Without it, unit i is row i.  Per-row
+     * outputs need it to hand whole units to posterior and decode. */
+    void (*unit_rows)(const void *state, size_t unit, size_t *first,
+                      size_t *count);
+
+    /* Optional, for a fixable model whose parameters are tied by
+     * constraints (probabilities summing to 1): the free parameters left
+     * when those flagged in fixed are held, for AIC and BIC.  Without it
+     * each held parameter counts one fewer. */
+    size_t (*nfree_held)(const void *state, const unsigned char *fixed);
+
+    /* Optional, after prepare: the jointly most likely latent classes of
+     * the rows of units [begin, end) (for an HMM, the Viterbi path), one
+     * 0-based class per row into out; NaN for a row without data. */
+    void (*decode)(const void *state, size_t begin, size_t end, double *out);
 
     /* Optional, after prepare: rows [begin, end) with every missing value
      * replaced by its conditional expectation given the observed ones,
@@ -156,8 +179,41 @@ typedef struct em_model_type {
      * "  \"key\": value,\n"), a structured view of theta for readers. */
     void (*result_json)(const void *state, const double *theta, FILE *f);
 
+    /* Optional (both or neither), for --se and --accel squarem: an
+     * unconstrained parameterisation, u in R^m, of the free parameters.
+     *
+     * to_free writes u (room for info.nparams doubles) and returns m.  Each
+     * coordinate ranges over the whole real line: identity for means, log
+     * for standard deviations and variances, logit for probabilities,
+     * atanh for a correlation, log(w_k / w_K) (k < K) for K weights summing
+     * to 1, and for a covariance matrix S = L L^T the factor L row by row
+     * (lower triangle, j <= i) with log L_ii in place of L_ii.  Parameters
+     * flagged in fixed (NULL: none; non-NULL only for a fixable model) and
+     * parameters that are functions of others (w_K = 1 - the other weights)
+     * are left out, so m is the number of free parameters.  A theta on the
+     * boundary of its space (a probability or weight of 0 or 1) gives an
+     * infinite coordinate; callers must treat a non-finite u as "no
+     * unconstrained form here" (no standard errors, no extrapolation).
+     *
+     * from_free is the inverse: it writes every parameter to_free maps,
+     * derived ones included; a parameter flagged in fixed keeps the value
+     * theta holds on entry.  from_free(to_free(theta)) == theta up to
+     * rounding.  An extreme u may overflow (e.g. exp(800)), so callers run
+     * check on the result.
+     *
+     * Both read only the state's settings (K, D, structure, known sigma),
+     * need no prepare, and may run concurrently with anything. */
+    size_t (*to_free)(const void *state, const double *theta,
+                      const unsigned char *fixed, double *u);
+    void (*from_free)(const void *state, const double *u,
+                      const unsigned char *fixed, double *theta);
+
     /* 1 when the M-step honours a fixed mask (--fix). */
     int fixable;
+
+    /* 1 when every selected column is read as text symbols (the CSV
+     * reader's em_csv_options.symbols), not as numbers. */
+    int symbols;
 } em_model_type;
 
 /* A model instance: its type, its state and what it told the driver. */

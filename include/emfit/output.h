@@ -43,6 +43,8 @@ typedef struct em_trace_writer {
     size_t ncols;
     int digits;         /* decimals of the table format */
     int header_done;
+    const size_t *esteps; /* NULL, or the E-step count for an esteps
+                             column after iter (em_fit_options.esteps) */
 } em_trace_writer;
 
 #define EM_TABLE_DIGITS 6
@@ -58,6 +60,10 @@ void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n);
 /* Sets the decimals of the table format, 1 to EM_TABLE_DIGITS_MAX (others
  * are clamped); the machine formats always write round-trip numbers. */
 void em_trace_writer_digits(em_trace_writer *w, int digits);
+
+/* Adds the column esteps, right after iter, read from *count at each
+ * row; count must outlive the writer. */
+void em_trace_writer_esteps(em_trace_writer *w, const size_t *count);
 
 /* An em_trace_fn: ctx is an em_trace_writer.  A failed write is EM_ERR_IO. */
 em_status em_trace_write(void *ctx, size_t iter, const double *theta,
@@ -75,6 +81,11 @@ typedef struct em_result_meta {
     size_t nsearch;
     size_t search_best;
     em_criterion criterion;
+    /* --se: when se_requested, a "se" object keyed like "params" follows
+     * them, with se[i] (null where NaN: a held parameter), or "se": null
+     * when se is NULL (no standard errors exist at this fit). */
+    int se_requested;
+    const double *se;
 } em_result_meta;
 
 /* Writes the final fit as one JSON object (keys documented in README).
@@ -88,8 +99,12 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
 typedef enum em_rows_kind {
     EM_ROWS_LABELS,           /* "label": the most likely class, from 1 */
     EM_ROWS_RESPONSIBILITIES, /* "r1".."rK": the class probabilities */
-    EM_ROWS_IMPUTED           /* the data's columns, missing values replaced
+    EM_ROWS_IMPUTED,          /* the data's columns, missing values replaced
                                  by their conditional expectations */
+    EM_ROWS_POSTERIORS,       /* "p1".."pK": the class probabilities of each
+                                 row of a model whose units are sequences */
+    EM_ROWS_DECODE            /* "state": the class of each row on the
+                                 jointly most likely path, from 1 */
 } em_rows_kind;
 
 /* 1 when the model can give this kind of output. */

@@ -18,8 +18,10 @@ em_status em_params_assign(const em_model *m, const char *spec, double *theta,
                            em_error *err);
 
 /* Sets mask[i] = 1 for each parameter named in spec, "name[,name...]",
- * and 0 for the others.  An unknown name or a name given twice is
- * EM_ERR_ARG. */
+ * and 0 for the others.  A name that is no parameter's names a group:
+ * "start" every parameter start_..., "trans_1" every trans_1_..., and
+ * "NAME*" every parameter with that prefix.  An unknown name or a
+ * parameter named twice (not by groups) is EM_ERR_ARG. */
 em_status em_params_mask(const em_model *m, const char *spec,
                          unsigned char *mask, em_error *err);
 

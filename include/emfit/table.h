@@ -1,4 +1,5 @@
-/* A numeric data table: the columns a model fits, row-major, NaN = missing. */
+/* A data table: the columns a model fits, row-major, NaN = missing; a
+ * column of symbols holds their codes. */
 #ifndef EMFIT_TABLE_H
 #define EMFIT_TABLE_H
 
@@ -17,6 +18,12 @@ typedef struct em_table {
                       NULL when row i is on line first_line + i */
     long first_line; /* 0 when the lines are not known */
     char *source;  /* name of the source for messages ("<stdin>" for "-") */
+    /* Columns read as symbols (em_csv_options.symbols): levels[j] holds
+     * the nlevels[j] texts of column j's codes 0, 1, ...; levels[j] is NULL
+     * for a numeric column, and levels itself NULL when no column has
+     * symbols. */
+    char ***levels;
+    size_t *nlevels;
 } em_table;
 
 /* The value at row i, column j. */

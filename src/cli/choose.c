@@ -82,6 +82,7 @@ em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
     so.fit.tol = opt->tol;
     so.fit.threads = opt->threads;
     so.fit.stop = opt->stop;
+    so.fit.accel = opt->accel;
     em_status st = em_search(type, &opt->config, data, &so, sr->rows,
                              &sr->best, err);
     if (st != EM_OK)

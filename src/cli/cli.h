@@ -116,12 +116,21 @@ void cli_summary_row(FILE *f, em_trace_format format, const char *file,
  * exit status (batch.c). */
 int cli_run_batch(const cli_options *opt);
 
-/* Writes --result for the fit (sr may hold no rows). */
+/* Writes --result for the fit (sr may hold no rows; se: the standard
+ * errors with --se, NULL when there are none). */
 em_status cli_write_result(const cli_options *opt, const em_model *m,
                            const em_table *data, const double *theta,
                            const unsigned char *fixed,
                            const em_fit_result *res, const search_result *sr,
-                           em_error *err);
+                           const double *se, em_error *err);
+
+/* --se after a fit (se_report.c): the standard errors into se (nparams),
+ * and the table on stderr unless --quiet or a batch.  When the fit has
+ * none (a singular information, a boundary) *have is 0 and a note says
+ * why; other failures are errors. */
+em_status cli_standard_errors(const cli_options *opt, em_model *m,
+                              const double *theta, const unsigned char *fixed,
+                              double *se, int *have, em_error *err);
 
 /* Refuses, before any fit, per-row outputs the model cannot give. */
 em_status cli_check_row_outputs(const cli_options *opt, const em_model *m,

@@ -144,13 +144,31 @@ static em_status fit_and_write(const cli_options *opt, em_model *m,
     fo.fixed = opt->fix ? in->fixed : NULL;
     fo.threads = opt->threads;
     fo.stop = opt->stop;
-    em_status st = em_fit(m, in->theta, &fo, res, err);
+    fo.accel = opt->accel;
+    size_t esteps = 0;
+    if (opt->accel != EM_ACCEL_NONE) {
+        fo.esteps = &esteps;
+        em_trace_writer_esteps(&tracer.tw, &esteps);
+    }
+    /* a fit whose standard errors cannot exist is refused before it runs */
+    em_status st = opt->se ? em_covariance_check(m, err) : EM_OK;
+    if (st == EM_OK)
+        st = em_fit(m, in->theta, &fo, res, err);
     st = cli_tracer_close(&tracer, st, err);
     if (st == EM_OK)
         closing_notes(opt, m, res);
+    double *se = NULL;
+    int have_se = 0;
+    if (st == EM_OK && opt->se && !res->interrupted &&
+        !(se = malloc(m->info.nparams * sizeof *se + 1)))
+        st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    if (se)
+        st = cli_standard_errors(opt, m, in->theta, fo.fixed, se, &have_se,
+                                 err);
     if (st == EM_OK && opt->result)
         st = cli_write_result(opt, m, in->data, in->theta, in->fixed, res,
-                              in->sr, err);
+                              in->sr, have_se ? se : NULL, err);
+    free(se);
     if (st == EM_OK)
         st = cli_write_row_outputs(opt, m, in->data, in->theta, err);
     if (st == EM_OK && opt->plot)
@@ -212,6 +230,54 @@ static em_status search(const cli_options *given, const em_model_type *type,
     return st;
 }
 
+/* Which table column the sequence id became: the last when --columns
+ * named the columns (it is added after them), else the header's own
+ * column, by name first and then by number, as the reader resolved it. */
+static size_t sequence_column(const cli_options *opt, const em_table *t)
+{
+    if (opt->columns)
+        return t->ncols;
+    for (size_t j = 0; j < t->ncols; j++)
+        if (strcmp(t->names[j], opt->sequence_id) == 0)
+            return j + 1;
+    return (size_t)strtoul(opt->sequence_id, NULL, 10);
+}
+
+/* Reads the input.  The hmm reads its sequence id, and a categorical
+ * emission's column, as symbols (any text), and learns where the
+ * sequence id is; it needs -k. */
+static em_status read_data(const cli_options *opt, const em_model_type *type,
+                           em_table *data, em_model_config *cfg,
+                           em_error *err)
+{
+    em_csv_options csv = {.delimiter = opt->delimiter,
+                          .columns = opt->columns};
+    if (type->symbols)
+        csv.symbols = "*";
+    if (!em_model_accepts(type, "emission"))
+        return em_csv_read_file(opt->input, &csv, data, err);
+    if (!opt->k_min)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the hmm model needs -k K, the number of "
+                            "hidden states");
+    const char *seq = opt->sequence_id;
+    char *cols = NULL;
+    if (seq && opt->columns) {
+        size_t n = strlen(opt->columns) + strlen(seq) + 2;
+        if (!(cols = malloc(n)))
+            return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+        snprintf(cols, n, "%s,%s", opt->columns, seq);
+        csv.columns = cols;
+    }
+    int categorical = cfg->emission && strcmp(cfg->emission, "categorical") == 0;
+    csv.symbols = categorical ? "*" : seq;
+    em_status st = em_csv_read_file(opt->input, &csv, data, err);
+    free(cols);
+    if (st == EM_OK && seq)
+        cfg->sequence_col = sequence_column(opt, data);
+    return st;
+}
+
 /* The exit status this file alone gives: a fit stopped by SIGINT is 130
  * whatever became of it. */
 static int outcome_status(const cli_options *opt, const cli_outcome *out)
@@ -230,14 +296,13 @@ void cli_fit_file(const cli_options *given, cli_outcome *out)
     em_table data = {0};
     em_model m = {0};
     search_result sr = {0};
-    cli_options chosen = *given;
-    em_csv_options csv = {.delimiter = given->delimiter,
-                          .columns = given->columns};
+    cli_options base = *given, chosen;
     em_status st = cli_find_model(given, &type, &out->err);
     if (st == EM_OK)
-        st = em_csv_read_file(given->input, &csv, &data, &out->err);
+        st = read_data(given, type, &data, &base.config, &out->err);
+    chosen = base;
     if (st == EM_OK && (given->restarts > 1 || given->k_min < given->k_max))
-        st = search(given, type, &data, &chosen, &sr, &out->err);
+        st = search(&base, type, &data, &chosen, &sr, &out->err);
     if (st == EM_OK)
         st = prepare_and_fit(&chosen, type, &data, &sr, &m, out);
     free(sr.rows);

@@ -30,6 +30,12 @@ enum {
     OPT_JOBS,
     OPT_DIGITS,
     OPT_PLOT,
+    OPT_EMISSION,
+    OPT_SEQUENCE_ID,
+    OPT_DECODE,
+    OPT_POSTERIORS,
+    OPT_SE,
+    OPT_ACCEL,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +70,12 @@ static const struct option long_options[] = {
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"digits", required_argument, NULL, OPT_DIGITS},
     {"plot", required_argument, NULL, OPT_PLOT},
+    {"emission", required_argument, NULL, OPT_EMISSION},
+    {"sequence-id", required_argument, NULL, OPT_SEQUENCE_ID},
+    {"decode", required_argument, NULL, OPT_DECODE},
+    {"posteriors", required_argument, NULL, OPT_POSTERIORS},
+    {"se", no_argument, NULL, OPT_SE},
+    {"accel", required_argument, NULL, OPT_ACCEL},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -105,11 +117,17 @@ void cli_usage(FILE *f)
 "                         available, shared out among --jobs); the fit is\n"
 "                         the same for any N\n"
 "      --fix LIST         hold these parameters at their starting values,\n"
-"                         e.g. --fix pi (three-coin, mixed-normal)\n"
+"                         e.g. --fix pi (three-coin, mixed-normal, hmm)\n"
+"      --accel none|squarem\n"
+"                         squarem: SQUAREM-accelerated EM, fewer E-steps to\n"
+"                         the same fit; the trace gains an esteps column\n"
+"                         (default none)\n"
+"      --se               standard errors of the estimates, from the observed\n"
+"                         information, in the result and the closing summary\n"
 "\n",
             EM_DEFAULT_MAX_ITER, EM_DEFAULT_TOL);
     fputs(
-"bvn model:\n"
+"bvn and mvn models:\n"
 "      --estep full|mean  full: true EM (default); mean: the document's\n"
 "                         procedure, filling missing values with their\n"
 "                         conditional means only (not maximum likelihood)\n"
@@ -137,6 +155,21 @@ void cli_usage(FILE *f)
 "      --free-sigma       estimate sigma too (parameter sigma)\n"
 "\n", f);
     fputs(
+"hmm model: K hidden states (-k, required) over the rows in order;\n"
+"parameters start_i, trans_i_j, then the emission's: as gmm names them\n"
+"(gaussian) or emit_i_SYMBOL (categorical).  -k, --cov, --reg, --init,\n"
+"--seed and --restarts work as for gmm; --fix start,trans holds those.\n"
+"      --emission TYPE    gaussian (default): the selected columns, NaN\n"
+"                         coordinates marginalised; categorical: one\n"
+"                         column of symbols (any text, integers too)\n"
+"      --sequence-id COL  a new sequence starts at each change of COL's\n"
+"                         value (any text); COL is not an emission\n"
+"      --decode PATH      CSV of each row's state (from 1) on the most\n"
+"                         likely path (Viterbi)\n"
+"      --posteriors PATH  CSV of each row's state probabilities p1..pK\n"
+"  With --max-iter 0 and --init-params the given model is only evaluated.\n"
+"\n", f);
+    fputs(
 "Output:\n"
 "  -t, --trace FORMAT     per-iteration trace on stdout: table (default),\n"
 "                         csv, tsv, jsonl or none\n"
@@ -149,7 +182,7 @@ void cli_usage(FILE *f)
 "      --responsibilities PATH\n"
 "                         CSV of each row's component probabilities (gmm)\n"
 "      --impute PATH      the data with missing values replaced by their\n"
-"                         conditional expectations (gmm)\n"
+"                         conditional expectations (gmm, bvn, mvn)\n"
 "      --plot PATH        an SVG picture of the fit: log-likelihood and\n"
 "                         parameter traces, and the data with the fit\n"
 "                         (- = stdout, which needs --trace none)\n"
@@ -429,6 +462,34 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
         return EM_OK;
     }
     case OPT_PLOT: opt->plot = arg; return EM_OK;
+    case OPT_EMISSION:
+        if (strcmp(arg, "gaussian") != 0 && strcmp(arg, "categorical") != 0)
+            return em_error_set(err, EM_ERR_ARG,
+                                "--emission must be gaussian or categorical, "
+                                "not \"%s\"",
+                                arg);
+        note_model_option(opt, "emission");
+        opt->config.emission = arg;
+        return EM_OK;
+    case OPT_SEQUENCE_ID:
+        note_model_option(opt, "sequence-id");
+        opt->sequence_id = arg;
+        return EM_OK;
+    case OPT_DECODE:
+        note_model_option(opt, "decode");
+        opt->decode = arg;
+        return EM_OK;
+    case OPT_POSTERIORS:
+        note_model_option(opt, "posteriors");
+        opt->posteriors = arg;
+        return EM_OK;
+    case OPT_SE: opt->se = 1; return EM_OK;
+    case OPT_ACCEL:
+        if (!em_accel_parse(arg, &opt->accel))
+            return em_error_set(err, EM_ERR_ARG,
+                                "--accel must be none or squarem, not \"%s\"",
+                                arg);
+        return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -451,9 +512,10 @@ static em_status bad_option(int c, char **argv, em_error *err)
 static em_status check_stdout_users(const cli_options *opt, em_error *err)
 {
     const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
-                           opt->impute, opt->plot};
+                           opt->impute, opt->plot, opt->decode,
+                           opt->posteriors};
     const char *names[] = {"--result", "--labels", "--responsibilities",
-                           "--impute", "--plot"};
+                           "--impute", "--plot", "--decode", "--posteriors"};
     const char *first = opt->trace != EM_TRACE_NONE ? "the trace" : NULL;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i] || strcmp(paths[i], "-") != 0)
@@ -476,9 +538,10 @@ static em_status check_stdout_users(const cli_options *opt, em_error *err)
 static em_status check_batch(const cli_options *opt, em_error *err)
 {
     const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
-                           opt->impute, opt->plot};
+                           opt->impute, opt->plot, opt->decode,
+                           opt->posteriors};
     const char *names[] = {"--result", "--labels", "--responsibilities",
-                           "--impute", "--plot"};
+                           "--impute", "--plot", "--decode", "--posteriors"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (paths[i])
             return em_error_set(err, EM_ERR_ARG,

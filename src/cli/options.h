@@ -32,6 +32,9 @@ typedef struct cli_options {
     const char *start;
     const char *fix;
     const char *labels, *responsibilities, *impute;
+    const char *decode, *posteriors; /* hmm: Viterbi path, state
+                                        probabilities per row */
+    const char *sequence_id;         /* hmm: --sequence-id COL */
     const char *trace_params;
     size_t max_iter;
     unsigned long long seed;
@@ -55,12 +58,14 @@ typedef struct cli_options {
     int threads_given;
     int digits;            /* decimals of the table trace */
     const char *plot;      /* SVG of the fit */
+    int se;                /* --se: standard errors */
+    em_accel accel;        /* --accel */
     /* Set per file in a batch: the trace goes to trace_path (opened at
      * its first row) instead of stdout, and notes name label. */
     const char *trace_path;
     const char *label;
     /* model-specific options given, by long name, for the model check */
-    const char *model_options[8];
+    const char *model_options[16];
     size_t nmodel_options;
 } cli_options;
 

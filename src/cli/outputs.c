@@ -83,6 +83,12 @@ static void collect_settings(const cli_options *opt, const em_model *m,
         add_setting(s, "seed", "%llu", opt->seed);
         add_setting(s, "restarts", "%zu", opt->restarts);
     }
+    if (em_model_accepts(m->type, "emission")) {
+        add_setting(s, "emission", "\"%s\"",
+                    opt->config.emission ? opt->config.emission : "gaussian");
+        if (opt->sequence_id)
+            add_setting(s, "sequence_id", "\"%s\"", opt->sequence_id);
+    }
     if (opt->fix)
         add_fixed(s, m, fixed);
 }
@@ -117,7 +123,7 @@ em_status cli_write_result(const cli_options *opt, const em_model *m,
                            const em_table *data, const double *theta,
                            const unsigned char *fixed,
                            const em_fit_result *res, const search_result *sr,
-                           em_error *err)
+                           const double *se, em_error *err)
 {
     settings s;
     collect_settings(opt, m, fixed, &s);
@@ -130,7 +136,9 @@ em_status cli_write_result(const cli_options *opt, const em_model *m,
                            .search = sr->rows,
                            .nsearch = sr->nrows,
                            .search_best = sr->best,
-                           .criterion = opt->criterion};
+                           .criterion = opt->criterion,
+                           .se_requested = opt->se,
+                           .se = se};
     FILE *f;
     em_status st = open_output(opt->result, &f, err);
     if (st != EM_OK)
@@ -154,11 +162,14 @@ static em_status write_rows(const char *path, em_model *m,
 em_status cli_check_row_outputs(const cli_options *opt, const em_model *m,
                                 em_error *err)
 {
-    const char *paths[] = {opt->labels, opt->responsibilities, opt->impute};
-    const char *names[] = {"--labels", "--responsibilities", "--impute"};
+    const char *paths[] = {opt->labels, opt->responsibilities, opt->impute,
+                           opt->decode, opt->posteriors};
+    const char *names[] = {"--labels", "--responsibilities", "--impute",
+                           "--decode", "--posteriors"};
     const em_rows_kind kinds[] = {EM_ROWS_LABELS, EM_ROWS_RESPONSIBILITIES,
-                                  EM_ROWS_IMPUTED};
-    for (size_t i = 0; i < 3; i++)
+                                  EM_ROWS_IMPUTED, EM_ROWS_DECODE,
+                                  EM_ROWS_POSTERIORS};
+    for (size_t i = 0; i < 5; i++)
         if (paths[i] && !em_rows_supported(m, kinds[i]))
             return em_error_set(err, EM_ERR_ARG,
                                 "%s does not apply to the %s model", names[i],
@@ -178,6 +189,11 @@ em_status cli_write_row_outputs(const cli_options *opt, em_model *m,
                         EM_ROWS_RESPONSIBILITIES, err);
     if (st == EM_OK && opt->impute)
         st = write_rows(opt->impute, m, data, theta, EM_ROWS_IMPUTED, err);
+    if (st == EM_OK && opt->decode)
+        st = write_rows(opt->decode, m, data, theta, EM_ROWS_DECODE, err);
+    if (st == EM_OK && opt->posteriors)
+        st = write_rows(opt->posteriors, m, data, theta, EM_ROWS_POSTERIORS,
+                        err);
     return st;
 }
 

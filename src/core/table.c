@@ -9,6 +9,13 @@ void em_table_free(em_table *t)
     for (size_t j = 0; t->names && j < t->ncols; j++)
         free(t->names[j]);
     free(t->names);
+    for (size_t j = 0; t->levels && j < t->ncols; j++) {
+        for (size_t s = 0; t->levels[j] && s < t->nlevels[j]; s++)
+            free(t->levels[j][s]);
+        free(t->levels[j]);
+    }
+    free(t->levels);
+    free(t->nlevels);
     free(t->values);
     free(t->lines);
     free(t->source);

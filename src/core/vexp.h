@@ -3,8 +3,8 @@
  * libm's exp is a call the compiler cannot vectorise, and an E-step takes
  * one per row and component.  em_exp_nonpos is written so that a loop of
  * them vectorises: branch-free, in plain double and integer operations.
- * It is accurate to about 2 ulp and deterministic (no FMA contraction in
- * ISO C mode), which is all responsibilities need.
+ * It is accurate to about 2 ulp and deterministic (the build forbids FMA
+ * contraction: -ffp-contract=off), which is all responsibilities need.
  */
 #ifndef EMFIT_VEXP_H
 #define EMFIT_VEXP_H

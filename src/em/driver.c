@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "em/squarem.h"
+
 void em_fit_options_default(em_fit_options *opt)
 {
     *opt = (em_fit_options){.max_iter = EM_DEFAULT_MAX_ITER,
@@ -155,6 +157,8 @@ static em_status check_monotone(const em_model *m, size_t t, double prev,
 
 static size_t count_free(const em_model *m, const unsigned char *fixed)
 {
+    if (fixed && m->type->nfree_held)
+        return m->type->nfree_held(m->state, fixed);
     size_t k = m->info.nfree;
     for (size_t i = 0; fixed && i < m->info.nparams; i++)
         k -= fixed[i] && k > 0;
@@ -177,10 +181,11 @@ static void fill_result(const em_model *m, const em_fit_options *opt,
     res->bic = k * log(nobs) - 2.0 * ll;
 }
 
-/* The M-step into a scratch vector, accepted only when it lands inside the
- * parameter space: a half-updated or out-of-domain theta never escapes. */
+/* The M-step from theta into next, accepted only when it lands inside the
+ * parameter space: a half-updated or out-of-domain theta never escapes.
+ * t numbers the iteration the step starts from, for messages. */
 static em_status mstep_checked(em_model *m, const double *stats,
-                               const unsigned char *fixed, double *theta,
+                               const unsigned char *fixed, const double *theta,
                                double *next, size_t t, double *loss,
                                em_error *err)
 {
@@ -204,17 +209,65 @@ static em_status mstep_checked(em_model *m, const double *stats,
                       ? m->type->q_gain(m->state, stats, theta, next)
                       : 0.0;
     *loss = gain < 0 ? -gain : 0.0; /* NaN allows nothing */
-    memcpy(theta, next, np * sizeof *theta);
     return EM_OK;
 }
 
-static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
-                          double *stats, const workspace *w, double *next,
-                          em_fit_result *res, em_error *err)
+/* What one fit shares between its loop and the SQUAREM cycle. */
+typedef struct fit_state {
+    em_model *m;
+    const em_fit_options *opt;
+    const workspace *w;
+    size_t iter;   /* the accepted iteration being stepped from */
+    size_t esteps; /* E-steps so far */
+} fit_state;
+
+static em_status fit_estep(void *ctx, const double *theta, double *stats,
+                           em_error *err)
 {
+    fit_state *fs = ctx;
+    em_status st = estep_blocks(fs->m, theta, stats, fs->w, err);
+    fs->esteps += st == EM_OK;
+    return st;
+}
+
+static em_status fit_mstep(void *ctx, const double *stats,
+                           const double *theta, double *next, double *loss,
+                           em_error *err)
+{
+    fit_state *fs = ctx;
+    return mstep_checked(fs->m, stats, fs->opt->fixed, theta, next, fs->iter,
+                         loss, err);
+}
+
+/* The plain step, or a SQUAREM cycle when sq is set.  On return stats
+ * holds the E-step at the new theta when *have_stats is set. */
+static em_status advance(fit_state *fs, em_squarem *sq, double *theta,
+                         double *stats, double *next, double *loss,
+                         int *have_stats, em_error *err)
+{
+    if (sq) {
+        *have_stats = 1;
+        return em_squarem_step(sq, theta, stats, loss, err);
+    }
+    *have_stats = 0;
+    em_status st = fit_mstep(fs, stats, theta, next, loss, err);
+    if (st == EM_OK)
+        memcpy(theta, next, fs->m->info.nparams * sizeof *theta);
+    return st;
+}
+
+/* The one EM loop.  Each pass evaluates theta (unless the step that led
+ * here already did), traces it, checks it, and steps. */
+static em_status fit_loop(fit_state *fs, em_squarem *sq, double *theta,
+                          double *stats, double *next, em_fit_result *res,
+                          em_error *err)
+{
+    em_model *m = fs->m;
+    const em_fit_options *opt = fs->opt;
     double prev = 0.0, loss = 0.0;
+    int have_stats = 0;
     for (size_t t = 0;; t++) {
-        em_status st = estep_blocks(m, theta, stats, w, err);
+        em_status st = have_stats ? EM_OK : fit_estep(fs, theta, stats, err);
         if (st != EM_OK)
             return st;
         double ll = stats[EM_STAT_LOGLIK];
@@ -228,6 +281,8 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
                                 "the log-likelihood is not finite at "
                                 "iteration %zu",
                                 t);
+        if (opt->esteps)
+            *opt->esteps = fs->esteps;
         if (opt->trace && (st = opt->trace(opt->trace_ctx, t, theta, ll,
                                            err)) != EM_OK)
             return st;
@@ -238,21 +293,24 @@ static em_status fit_loop(em_model *m, double *theta, const em_fit_options *opt,
         if (converged || stop || t >= opt->max_iter) {
             fill_result(m, opt, t, converged, ll, stats[EM_STAT_NOBS], res);
             res->interrupted = stop;
+            res->esteps = fs->esteps;
+            res->accel = opt->accel;
             if (stop)
                 return EM_OK; /* a partial fit: not judged as a final one */
             return m->type->check_fit
                        ? m->type->check_fit(m->state, theta, err)
                        : EM_OK;
         }
-        if ((st = mstep_checked(m, stats, opt->fixed, theta, next, t, &loss,
-                                err)) != EM_OK)
+        fs->iter = t;
+        if ((st = advance(fs, sq, theta, stats, next, &loss, &have_stats,
+                          err)) != EM_OK)
             return st;
         prev = ll;
     }
 }
 
-em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
-                 em_fit_result *res, em_error *err)
+static em_status check_options(const em_model *m, const double *theta,
+                               const em_fit_options *opt, em_error *err)
 {
     size_t bad;
     if (m->type->check(m->state, theta, &bad, err) != EM_OK)
@@ -266,16 +324,74 @@ em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
     if (opt->threads > EM_MAX_THREADS)
         return em_error_set(err, EM_ERR_ARG, "at most %d threads",
                             EM_MAX_THREADS);
+    if (opt->accel != EM_ACCEL_NONE && opt->accel != EM_ACCEL_SQUAREM)
+        return em_error_set(err, EM_ERR_ARG, "unknown acceleration %d",
+                            (int)opt->accel);
+    return EM_OK;
+}
+
+em_status em_fit(em_model *m, double *theta, const em_fit_options *opt,
+                 em_fit_result *res, em_error *err)
+{
+    em_status st = check_options(m, theta, opt, err);
+    if (st != EM_OK)
+        return st;
     workspace w;
-    em_status st = workspace_init(&w, m, opt->threads, err);
+    fit_state fs = {.m = m, .opt = opt, .w = &w};
+    em_squarem sq = {0};
+    int accel = opt->accel == EM_ACCEL_SQUAREM;
+    st = workspace_init(&w, m, opt->threads, err);
     double *stats = calloc(w.len, sizeof *stats);
-    double *next = calloc(m->info.nparams, sizeof *next);
+    double *next = calloc(m->info.nparams ? m->info.nparams : 1, sizeof *next);
     if (st == EM_OK && (!stats || !next))
         st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    if (st == EM_OK && accel)
+        st = em_squarem_init(&sq, m, opt->fixed,
+                             (em_squarem_ops){.ctx = &fs,
+                                              .estep = fit_estep,
+                                              .mstep = fit_mstep},
+                             err);
     if (st == EM_OK)
-        st = fit_loop(m, theta, opt, stats, &w, next, res, err);
+        st = fit_loop(&fs, accel ? &sq : NULL, theta, stats, next, res, err);
+    em_squarem_free(&sq);
     free(stats);
     free(w.buf);
     free(next);
     return st;
+}
+
+em_status em_loglik(em_model *m, const double *theta, size_t threads,
+                    double *loglik, em_error *err)
+{
+    if (threads > EM_MAX_THREADS)
+        return em_error_set(err, EM_ERR_ARG, "at most %d threads",
+                            EM_MAX_THREADS);
+    workspace w;
+    em_status st = workspace_init(&w, m, threads, err);
+    double *stats = st == EM_OK ? malloc(w.len * sizeof *stats) : NULL;
+    if (st == EM_OK && !stats)
+        st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    if (st == EM_OK)
+        st = estep_blocks(m, theta, stats, &w, err);
+    if (st == EM_OK)
+        *loglik = stats[EM_STAT_LOGLIK];
+    free(stats);
+    free(w.buf);
+    return st;
+}
+
+int em_accel_parse(const char *s, em_accel *out)
+{
+    if (strcmp(s, "none") == 0)
+        *out = EM_ACCEL_NONE;
+    else if (strcmp(s, "squarem") == 0)
+        *out = EM_ACCEL_SQUAREM;
+    else
+        return 0;
+    return 1;
+}
+
+const char *em_accel_name(em_accel accel)
+{
+    return accel == EM_ACCEL_SQUAREM ? "squarem" : "none";
 }

@@ -99,6 +99,22 @@ em_status em_params_assign(const em_model *m, const char *spec, double *theta,
     return st;
 }
 
+/* Marks the parameters of a group: "start" names start_1, start_2, ...
+ * (every name that continues the len bytes at g with '_'), and "NAME*"
+ * every name with that prefix.  Returns how many it marked. */
+static size_t mark_group(const em_model *m, const char *g, size_t len,
+                         unsigned char *mask)
+{
+    int star = len > 0 && g[len - 1] == '*';
+    size_t hits = 0, plen = star ? len - 1 : len;
+    for (size_t i = 0; i < m->info.nparams; i++) {
+        const char *name = m->info.param_names[i];
+        if (strncmp(name, g, plen) == 0 && (star || name[plen] == '_'))
+            mask[i] = 1, hits++;
+    }
+    return hits;
+}
+
 em_status em_params_mask(const em_model *m, const char *spec,
                          unsigned char *mask, em_error *err)
 {
@@ -106,8 +122,15 @@ em_status em_params_mask(const em_model *m, const char *spec,
     for (const char *p = spec;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p), i;
-        if (find_once(m, p, len, mask, &i, err) != EM_OK)
+        int exact = 0;
+        for (i = 0; i < m->info.nparams && !exact; i++)
+            exact = strlen(m->info.param_names[i]) == len &&
+                    memcmp(m->info.param_names[i], p, len) == 0;
+        if (!exact && len > 0 && mark_group(m, p, len, mask) > 0) {
+            /* a group, e.g. start or trans_1 or emit_* */
+        } else if (find_once(m, p, len, mask, &i, err) != EM_OK) {
             return EM_ERR_ARG;
+        }
         if (!comma)
             return EM_OK;
         p = comma + 1;

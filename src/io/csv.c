@@ -64,7 +64,18 @@ typedef struct parser {
     size_t row_cap;         /* rows allocated in t->values */
     size_t line_cap;        /* ... and in t->lines, once rows skip lines */
     size_t row_bytes;       /* bytes of one row of t->values */
+    unsigned char *is_sym;  /* per output column: read as symbols */
+    struct sym_index *idx;  /* per output column: its symbols, hashed */
 } parser;
+
+/* The symbols of one column met so far: an open-addressing hash table of
+ * level index + 1 (0 marks a free slot), and the capacity of the table's
+ * levels array. */
+typedef struct sym_index {
+    size_t *slot;
+    size_t nslots; /* a power of two, at least twice the levels */
+    size_t level_cap;
+} sym_index;
 
 /* ---- memory ---------------------------------------------------------- */
 
@@ -737,6 +748,151 @@ static int fast_number(parser *p, double *out)
     return 1;
 }
 
+/* ---- symbols --------------------------------------------------------- */
+
+static uint64_t hash_text(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot where s[0..n) is, or the free slot where it would go. */
+static size_t find_slot(const sym_index *x, char *const *levels,
+                        const char *s, size_t n)
+{
+    size_t mask = x->nslots - 1, i = (size_t)hash_text(s, n) & mask;
+    while (x->slot[i]) {
+        const char *l = levels[x->slot[i] - 1];
+        if (strlen(l) == n && memcmp(l, s, n) == 0)
+            break;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* Doubles the hash table of column j and places its levels again. */
+static int rehash(parser *p, size_t j)
+{
+    sym_index *x = &p->idx[j];
+    size_t n = x->nslots ? 2 * x->nslots : 64;
+    size_t *slot = n > SIZE_MAX / sizeof *slot ? NULL
+                                               : calloc(n, sizeof *slot);
+    if (!slot)
+        return 0;
+    free(x->slot);
+    x->slot = slot;
+    x->nslots = n;
+    char **levels = p->t->levels[j];
+    for (size_t c = 0; c < p->t->nlevels[j]; c++)
+        slot[find_slot(x, levels, levels[c], strlen(levels[c]))] = c + 1;
+    return 1;
+}
+
+/* Adds s[0..n) as column j's next level, at free slot i of its table. */
+static em_status add_level(parser *p, size_t j, size_t i, const char *s,
+                           size_t n, double *out)
+{
+    em_table *t = p->t;
+    sym_index *x = &p->idx[j];
+    char **l = grow(t->levels[j], &x->level_cap, t->nlevels[j] + 1, sizeof *l);
+    char *text = malloc(n + 1);
+    if (l)
+        t->levels[j] = l;
+    if (!l || !text) {
+        free(text);
+        return nomem(p);
+    }
+    memcpy(text, s, n);
+    text[n] = '\0';
+    size_t code = t->nlevels[j]++;
+    l[code] = text;
+    x->slot[i] = code + 1;
+    if (2 * t->nlevels[j] > x->nslots && !rehash(p, j))
+        return nomem(p);
+    *out = (double)code;
+    return EM_OK;
+}
+
+/* Codes field f of header column k (output column map[k] - 1) as one of
+ * its column's symbols, adding it when new; NaN when missing. */
+static em_status symbol_code(parser *p, const field *f, size_t k,
+                             double *out)
+{
+    const char *s = f->data;
+    size_t n = f->n, j = p->map[k] - 1;
+    if (!f->quoted)
+        trim(&s, &n);
+    if (is_missing(s, n)) {
+        *out = NAN;
+        return EM_OK;
+    }
+    if (utf8_invalid((const unsigned char *)s, n) != n)
+        return field_error(p, f, k, "the symbol is not valid UTF-8");
+    if (!p->idx[j].nslots && !rehash(p, j))
+        return nomem(p);
+    size_t i = find_slot(&p->idx[j], p->t->levels[j], s, n);
+    if (p->idx[j].slot[i]) {
+        *out = (double)(p->idx[j].slot[i] - 1);
+        return EM_OK;
+    }
+    return add_level(p, j, i, s, n, out);
+}
+
+/* Marks header column k, which must be selected, as symbols. */
+static em_status mark_symbols(parser *p, size_t k)
+{
+    if (!p->map[k]) {
+        char q[QUOTE_BUF];
+        quote_text(q, sizeof q, hname(p, k), strlen(hname(p, k)), 1);
+        return em_error_at(p->err, EM_ERR_ARG, p->name, 0, 0,
+                           "column \"%s\" is to be read as symbols but is "
+                           "not selected", q);
+    }
+    p->is_sym[p->map[k] - 1] = 1;
+    return EM_OK;
+}
+
+/* Resolves the symbols list (as the column selection) once the table's
+ * columns are set. */
+static em_status select_symbols(parser *p, const char *spec)
+{
+    if (!spec || !*spec)
+        return EM_OK;
+    em_table *t = p->t;
+    p->is_sym = calloc(p->nsel ? p->nsel : 1, 1);
+    p->idx = calloc(p->nsel ? p->nsel : 1, sizeof *p->idx);
+    t->levels = calloc(p->nsel ? p->nsel : 1, sizeof *t->levels);
+    t->nlevels = calloc(p->nsel ? p->nsel : 1, sizeof *t->nlevels);
+    if (!p->is_sym || !p->idx || !t->levels || !t->nlevels)
+        return nomem(p);
+    if (strcmp(spec, "*") == 0) {
+        memset(p->is_sym, 1, p->nsel);
+        return EM_OK;
+    }
+    for (const char *tok = spec;;) {
+        const char *end = strchr(tok, ',');
+        if (!end)
+            end = tok + strlen(tok);
+        size_t k = 0;
+        em_status st = resolve(p, tok, (size_t)(end - tok), &k);
+        if (st == EM_OK)
+            st = mark_symbols(p, k);
+        if (st != EM_OK || !*end)
+            return st;
+        tok = end + 1;
+    }
+}
+
+static void free_symbols(parser *p)
+{
+    for (size_t j = 0; p->idx && j < p->nsel; j++)
+        free(p->idx[j].slot);
+    free(p->idx);
+    free(p->is_sym);
+}
+
 /* ---- rows ------------------------------------------------------------ */
 
 static em_status reserve_row(parser *p)
@@ -804,10 +960,12 @@ static em_status read_row(parser *p)
             return too_many(p);
         field f;
         size_t j = p->map[k];
-        if (j && fast_number(p, &vals[j - 1])) {
+        int sym = j && p->is_sym && p->is_sym[j - 1];
+        if (j && !sym && fast_number(p, &vals[j - 1])) {
             /* converted in place */
         } else if ((st = read_field(p, j != 0, &f)) != EM_OK ||
-                   (j && (st = parse_number(p, &f, k, &vals[j - 1])) !=
+                   (j && (st = sym ? symbol_code(p, &f, k, &vals[j - 1])
+                                   : parse_number(p, &f, k, &vals[j - 1])) !=
                              EM_OK)) {
             return st;
         }
@@ -879,7 +1037,7 @@ static void shrink_table(em_table *t)
         t->lines = l;
 }
 
-static em_status parse(parser *p, const char *columns)
+static em_status parse(parser *p, const char *columns, const char *symbols)
 {
     static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
     int end;
@@ -898,6 +1056,8 @@ static em_status parse(parser *p, const char *columns)
         st = select_columns(p, columns);
     if (st == EM_OK)
         st = make_table(p);
+    if (st == EM_OK)
+        st = select_symbols(p, symbols);
     if (st == EM_OK)
         st = read_rows(p);
     return st;
@@ -941,13 +1101,14 @@ static em_status run(const char *buf, size_t len, FILE *in, const char *name,
         st = nomem(&p);
     p.cap = in ? CHUNK : 0;
     if (st == EM_OK)
-        st = parse(&p, opt ? opt->columns : NULL);
+        st = parse(&p, opt ? opt->columns : NULL, opt ? opt->symbols : NULL);
     free(p.own);
     free(p.scratch);
     free(p.hnames);
     free(p.hoff);
     free(p.sel);
     free(p.map);
+    free_symbols(&p);
     if (st != EM_OK)
         em_table_free(out);
     else

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "emfit/emfit.h"
@@ -68,18 +69,22 @@ static void write_selection(FILE *f, const em_result_meta *meta)
     fputs("  ]},\n", f);
 }
 
-static void write_params(FILE *f, const em_model *m, const double *theta)
+/* An object keyed by parameter name ("params", "se"); a NaN is null.
+ * last: no comma after it. */
+static void write_by_param(FILE *f, const char *name, const em_model *m,
+                           const double *v, int last)
 {
     char buf[40];
-    key(f, "params");
+    key(f, name);
     fputs("{\n", f);
     for (size_t i = 0; i < m->info.nparams; i++) {
         fputs("    ", f);
         em_json_write_string(f, m->info.param_names[i]);
-        fprintf(f, ": %s%s\n", em_format_double(buf, sizeof buf, theta[i]),
+        fprintf(f, ": %s%s\n",
+                isnan(v[i]) ? "null" : em_format_double(buf, sizeof buf, v[i]),
                 i + 1 < m->info.nparams ? "," : "");
     }
-    fputs("  }\n", f);
+    fputs(last ? "  }\n" : "  },\n", f);
 }
 
 em_status em_result_write(FILE *f, const em_model *m, const double *theta,
@@ -106,6 +111,11 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
     fprintf(f, "%zu,\n", m->info.nskipped);
     key(f, "iterations");
     fprintf(f, "%zu,\n", res->iterations);
+    key(f, "esteps");
+    fprintf(f, "%zu,\n", res->esteps);
+    key(f, "accel");
+    em_json_write_string(f, em_accel_name(res->accel));
+    fputs(",\n", f);
     key(f, "converged");
     fprintf(f, "%s,\n", res->converged ? "true" : "false");
     key(f, "interrupted");
@@ -119,7 +129,11 @@ em_status em_result_write(FILE *f, const em_model *m, const double *theta,
         write_selection(f, meta);
     if (m->type->result_json)
         m->type->result_json(m->state, theta, f);
-    write_params(f, m, theta);
+    write_by_param(f, "params", m, theta, !meta->se_requested);
+    if (meta->se_requested && meta->se)
+        write_by_param(f, "se", m, meta->se, 1);
+    else if (meta->se_requested)
+        fputs("  \"se\": null\n", f);
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f))
         return em_error_set(err, EM_ERR_IO, "cannot write the result: %s",

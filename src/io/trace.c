@@ -45,6 +45,11 @@ void em_trace_writer_digits(em_trace_writer *w, int digits)
                                                : digits;
 }
 
+void em_trace_writer_esteps(em_trace_writer *w, const size_t *count)
+{
+    w->esteps = count;
+}
+
 void em_trace_writer_select(em_trace_writer *w, const size_t *cols, size_t n)
 {
     w->cols = cols;
@@ -84,6 +89,8 @@ static void write_header(const em_trace_writer *w)
     char sep = w->format == EM_TRACE_TSV ? '\t' : ',';
     if (w->format == EM_TRACE_TABLE) {
         fprintf(f, "%5s", "iter");
+        if (w->esteps)
+            fprintf(f, " %7s", "esteps");
         for (size_t c = 0; c < w->ncols; c++) {
             const char *name = w->names[pick(w, c)];
             fprintf(f, " %*s", table_width(w, name), name);
@@ -91,6 +98,8 @@ static void write_header(const em_trace_writer *w)
         fprintf(f, " %*s\n", table_width(w, "loglik") + 4, "loglik");
     } else if (w->format == EM_TRACE_CSV || w->format == EM_TRACE_TSV) {
         fputs("iter", f);
+        if (w->esteps)
+            fprintf(f, "%cesteps", sep);
         for (size_t c = 0; c < w->ncols; c++) {
             fputc(sep, f);
             if (w->format == EM_TRACE_CSV)
@@ -107,6 +116,8 @@ static void write_table_row(const em_trace_writer *w, size_t iter,
 {
     char buf[64];
     fprintf(w->f, "%5zu", iter);
+    if (w->esteps)
+        fprintf(w->f, " %7zu", *w->esteps);
     for (size_t c = 0; c < w->ncols; c++) {
         size_t i = pick(w, c);
         table_number(buf, sizeof buf, theta[i], w->digits);
@@ -122,6 +133,8 @@ static void write_delimited_row(const em_trace_writer *w, size_t iter,
     char buf[40];
     char sep = w->format == EM_TRACE_TSV ? '\t' : ',';
     fprintf(w->f, "%zu", iter);
+    if (w->esteps)
+        fprintf(w->f, "%c%zu", sep, *w->esteps);
     for (size_t c = 0; c < w->ncols; c++)
         fprintf(w->f, "%c%s", sep,
                 em_format_double(buf, sizeof buf, theta[pick(w, c)]));
@@ -133,6 +146,8 @@ static void write_jsonl_row(const em_trace_writer *w, size_t iter,
 {
     char buf[40];
     fprintf(w->f, "{\"iter\":%zu", iter);
+    if (w->esteps)
+        fprintf(w->f, ",\"esteps\":%zu", *w->esteps);
     for (size_t c = 0; c < w->ncols; c++) {
         size_t i = pick(w, c);
         fputc(',', w->f);

@@ -40,6 +40,8 @@
 #include "core/rng.h"
 #include "core/scale.h"
 #include "emfit/json.h"
+#include "models/gauss.h"
+#include "models/free_coords.h"
 #include "models/gmm_block.h"
 #include "models/models.h"
 
@@ -337,11 +339,14 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     em_status st = parse_settings(cfg, g, err);
     size_t skipped = 0, d = data->ncols, k = g->k;
-    if (st == EM_OK && (d > 1000 || k > 100000 || (double)k * d * d > 1e9))
+    /* Each K x D x D array (covariances, factors) is then at most 800 MB:
+     * past that, overcommitted memory would meet the OOM killer later
+     * rather than a clear error now. */
+    if (st == EM_OK && (d > 1000 || k > 100000 || (double)k * d * d > 1e8))
         st = em_error_set(err, EM_ERR_ARG,
-                          "%zu components in %zu dimensions is more than "
-                          "emfit handles",
-                          k, d);
+                          "%zu component%s in %zu dimension%s is more than "
+                          "emfit handles (K x D x D at most 1e8)",
+                          k, k == 1 ? "" : "s", d, d == 1 ? "" : "s");
     if (st == EM_OK)
         st = em_check_scale(data, err);
     if (st == EM_OK)
@@ -493,154 +498,94 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
 
 /* ---- E-step ----------------------------------------------------------- */
 
-/* Per-call scratch for one row: the observed and missing coordinates; per
- * component the whitened residual y and the factor l of S_oo (incomplete
- * rows only); log-densities lp; and room for the conditional moments. */
+/* Per-call scratch for one row: per component the row's pattern under
+ * that component (em_gauss_work), log-densities lp, and the conditional
+ * deviation x = E[x | x_o] - mu. */
 typedef struct scratch {
-    size_t *obs, *mis;
-    double *y, *l, *lp, *x, *w, *c;
+    size_t k;
+    em_gauss_work *gw;
+    double *lp, *x;
     double *gather, *work; /* for the block kernel */
 } scratch;
 
 static void scratch_free(scratch *s)
 {
-    free(s->obs), free(s->mis), free(s->y), free(s->l);
-    free(s->lp), free(s->x), free(s->w), free(s->c);
+    for (size_t k = s->k; s->gw && k-- > 0;) /* the lender, 0, last */
+        em_gauss_work_free(&s->gw[k]);
+    free(s->gw), free(s->lp), free(s->x);
     free(s->gather), free(s->work);
 }
 
 static int scratch_alloc(const gmm *g, scratch *s)
 {
     size_t d = g->d, k = g->k;
-    *s = (scratch){.obs = malloc(d * sizeof(size_t)),
-                   .mis = malloc(d * sizeof(size_t)),
-                   .y = malloc(k * d * sizeof(double)),
-                   .l = malloc(k * d * d * sizeof(double)),
+    *s = (scratch){.k = k,
+                   .gw = calloc(k, sizeof(em_gauss_work)),
                    .lp = malloc(k * sizeof(double)),
                    .x = malloc(d * sizeof(double)),
-                   .w = malloc(d * d * sizeof(double)),
-                   .c = malloc(d * d * sizeof(double)),
                    .gather = malloc(GMM_BLOCK_ROWS * d * sizeof(double)),
                    .work = calloc(gmm_block_work(d, k), sizeof(double))};
-    return s->obs && s->mis && s->y && s->l && s->lp && s->x && s->w &&
-           s->c && s->gather && s->work;
+    int ok = s->gw && s->lp && s->x && s->gather && s->work;
+    /* Every component keeps its factor between the densities and the
+     * statistics; one regression at a time is enough. */
+    for (size_t c = 0; ok && c < k; c++)
+        ok = c == 0 ? em_gauss_work_init(&s->gw[0], d)
+                    : em_gauss_work_init_borrowing(&s->gw[c], d, &s->gw[0]);
+    return ok;
 }
 
-/* The log-density of row x's observed coordinates under component k;
- * leaves y = L^-1 (x_o - mu_o) and, for an incomplete row, L in the
- * scratch. */
-static double log_density(const gmm *g, const double *x, size_t no,
-                          size_t k, scratch *s)
+/* The log-density (log weight included) of row x's observed coordinates
+ * under component k; leaves the pattern's factor and y in s->gw[k]. */
+static double log_density(const gmm *g, const double *x, size_t k,
+                          scratch *s)
 {
     size_t d = g->d;
-    const double *mu = g->mu + k * d;
-    double *y = s->y + k * d;
-    for (size_t a = 0; a < no; a++)
-        y[a] = x[s->obs[a]] - mu[s->obs[a]];
-    const double *l = g->chol + k * d * d;
-    double logdet = g->logdet[k];
-    if (no < d) {
-        double *lo = s->l + k * d * d;
-        const double *sig = g->sig + k * d * d;
-        for (size_t a = 0; a < no; a++)
-            for (size_t b = 0; b < no; b++)
-                lo[a * no + b] = sig[s->obs[a] * d + s->obs[b]];
-        em_cholesky(lo, no); /* a principal block of a PD matrix is PD */
-        logdet = em_chol_logdet(lo, no);
-        l = lo;
-    }
-    em_chol_forward(l, no, y);
-    double maha = 0;
-    for (size_t a = 0; a < no; a++)
-        maha += y[a] * y[a];
-    return g->logw[k] - 0.5 * ((double)no * EM_LOG_2PI + logdet + maha);
+    em_gauss_work *w = &s->gw[k];
+    /* a principal block of a PD matrix is PD: the factor cannot fail */
+    em_gauss_factor(w, g->sig + k * d * d, g->chol + k * d * d,
+                    g->logdet[k]);
+    return g->logw[k] + em_gauss_logpdf(w, x, g->mu + k * d);
 }
 
-/* Fills s->x with the conditional mean E[x | x_o] - mu under component k
- * and s->c with the conditional covariance of the missing block. */
-static void conditional(const gmm *g, const double *x, size_t no, size_t k,
-                        scratch *s)
+/* Fills s->x with E[x | x_o] - mu under component k (after log_density). */
+static void conditional(const gmm *g, const double *x, size_t k, scratch *s)
 {
-    size_t d = g->d, nm = d - no;
-    const double *mu = g->mu + k * d, *sig = g->sig + k * d * d;
-    const double *lo = s->l + k * d * d, *y = s->y + k * d;
-    for (size_t a = 0; a < no; a++)
-        s->x[s->obs[a]] = x[s->obs[a]] - mu[s->obs[a]];
-    /* W = L^-1 S_om, column by column; E[x_m] - mu_m = W^T y. */
-    for (size_t b = 0; b < nm; b++) {
-        double *wc = s->w + b * d;
-        for (size_t a = 0; a < no; a++)
-            wc[a] = sig[s->obs[a] * d + s->mis[b]];
-        em_chol_forward(lo, no, wc);
-        double e = 0;
-        for (size_t a = 0; a < no; a++)
-            e += wc[a] * y[a];
-        s->x[s->mis[b]] = e;
-    }
-    for (size_t b = 0; b < nm; b++)
-        for (size_t c = 0; c <= b; c++) {
-            const double *wb = s->w + b * d, *wc = s->w + c * d;
-            double v = sig[s->mis[b] * d + s->mis[c]];
-            for (size_t a = 0; a < no; a++)
-                v -= wb[a] * wc[a];
-            s->c[b * d + c] = s->c[c * d + b] = v;
-        }
+    size_t d = g->d;
+    em_gauss_work *w = &s->gw[k];
+    if (w->nm > 0)
+        em_gauss_regression(w, g->sig + k * d * d);
+    em_gauss_cond_dev(w, x, g->mu + k * d, s->x);
 }
 
 /* Adds one row's expected statistics for component k with weight r. */
-static void accumulate(const gmm *g, const double *x, size_t no, size_t k,
-                       double r, scratch *s, double *st)
+static void accumulate(const gmm *g, const double *x, size_t k, double r,
+                       scratch *s, double *st)
 {
     size_t d = g->d;
     double *sk = st + EM_STAT_HEADER + k * g->nstat_k;
-    if (no == d) {
-        const double *mu = g->mu + k * d;
-        for (size_t i = 0; i < d; i++)
-            s->x[i] = x[i] - mu[i];
-    } else {
-        conditional(g, x, no, k, s);
-    }
+    conditional(g, x, k, s);
     sk[0] += r;
-    double *s1 = sk + 1, *s2 = sk + 1 + d;
-    for (size_t i = 0; i < d; i++) {
-        double ri = r * s->x[i];
-        s1[i] += ri;
-        if (g->diag_stats)
-            s2[i] += ri * s->x[i];
-        else
-            for (size_t j = i; j < d; j++)
-                s2[tri_index(d, i, j)] += ri * s->x[j];
-    }
-    for (size_t b = 0; b < d - no; b++)
-        for (size_t c = b; c < d - no; c++) {
-            size_t i = s->mis[b], j = s->mis[c];
-            if (g->diag_stats)
-                s2[i] += b == c ? r * s->c[b * d + c] : 0.0;
-            else
-                s2[i <= j ? tri_index(d, i, j) : tri_index(d, j, i)] +=
-                    r * s->c[b * d + c];
-        }
+    em_gauss_add_moments(d, s->x, r, g->diag_stats, sk + 1, sk + 1 + d);
+    em_gauss_add_cond_cov(&s->gw[k], r, g->diag_stats, sk + 1 + d);
 }
 
-static size_t split_observed(const double *x, size_t d, scratch *s)
+/* Sets every component's work to row x's pattern; returns the observed
+ * count. */
+static size_t split_observed(const gmm *g, const double *x, scratch *s)
 {
-    size_t no = 0, nm = 0;
-    for (size_t i = 0; i < d; i++)
-        if (isnan(x[i]))
-            s->mis[nm++] = i;
-        else
-            s->obs[no++] = i;
+    size_t no = 0;
+    for (size_t k = 0; k < g->k; k++)
+        no = em_gauss_split(&s->gw[k], x);
     return no;
 }
 
 static void estep_row(const gmm *g, const double *x, scratch *s, double *st)
 {
-    size_t no = split_observed(x, g->d, s);
-    if (no == 0)
+    if (split_observed(g, x, s) == 0)
         return;
     double lse = -INFINITY;
     for (size_t k = 0; k < g->k; k++) {
-        s->lp[k] = log_density(g, x, no, k, s);
+        s->lp[k] = log_density(g, x, k, s);
         lse = em_logaddexp(lse, s->lp[k]);
     }
     st[EM_STAT_LOGLIK] += lse;
@@ -648,7 +593,7 @@ static void estep_row(const gmm *g, const double *x, scratch *s, double *st)
     for (size_t k = 0; k < g->k; k++) {
         double r = exp(s->lp[k] - lse);
         if (r > 0)
-            accumulate(g, x, no, k, r, s, st);
+            accumulate(g, x, k, r, s, st);
     }
 }
 
@@ -656,12 +601,12 @@ static void estep_row(const gmm *g, const double *x, scratch *s, double *st)
  * observed values (0: no data, lp untouched). */
 static size_t responsibilities(const gmm *g, const double *x, scratch *s)
 {
-    size_t no = split_observed(x, g->d, s);
+    size_t no = split_observed(g, x, s);
     if (no == 0)
         return 0;
     double lse = -INFINITY;
     for (size_t k = 0; k < g->k; k++) {
-        s->lp[k] = log_density(g, x, no, k, s);
+        s->lp[k] = log_density(g, x, k, s);
         lse = em_logaddexp(lse, s->lp[k]);
     }
     for (size_t k = 0; k < g->k; k++)
@@ -704,9 +649,9 @@ static void impute_row(const gmm *g, const double *x, scratch *s, double *o)
     for (size_t i = 0; i < d; i++)
         o[i] = isnan(x[i]) ? 0.0 : x[i];
     for (size_t k = 0; no < d && k < g->k; k++) {
-        conditional(g, x, no, k, s);
+        conditional(g, x, k, s);
         for (size_t b = 0; b < d - no; b++) {
-            size_t i = s->mis[b];
+            size_t i = s->gw[k].mis[b];
             o[i] += s->lp[k] * (g->mu[k * d + i] + s->x[i]);
         }
     }
@@ -1181,6 +1126,60 @@ static double gmm_density1d(const void *state, const double *th, double x)
     return exp(ll);
 }
 
+/* ---- unconstrained coordinates (--se, --accel squarem) ----------------
+ * u: log(w_k / w_K) for k < K, the means as they are, then per covariance
+ * (one when tied) log variances (diag, spherical) or the Cholesky factor
+ * with log diagonal (full, tied).  gmm holds nothing fixed. */
+
+static size_t gmm_to_free(const void *state, const double *th,
+                          const unsigned char *fixed, double *u)
+{
+    (void)fixed;
+    const gmm *g = state;
+    size_t m = 0, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    for (size_t k = 0; k + 1 < g->k; k++)
+        u[m++] = log(th[k]) - log(th[g->k - 1]);
+    for (size_t i = 0; i < g->k * g->d; i++)
+        u[m++] = th[off_mean(g, 0) + i];
+    for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
+        const double *c = th + off_cov(g, k);
+        if (g->cov == COV_FULL || g->cov == COV_TIED)
+            em_cov_to_free(c, g->d, u + m);
+        else
+            for (size_t i = 0; i < g->ncov; i++)
+                u[m + i] = log(c[i]);
+    }
+    return m;
+}
+
+/* The weights are a softmax with w_K's coordinate 0, shifted by the
+ * largest coordinate so that no exp overflows. */
+static void gmm_from_free(const void *state, const double *u,
+                          const unsigned char *fixed, double *th)
+{
+    (void)fixed;
+    const gmm *g = state;
+    size_t m = 0, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    double top = 0, sum = 0;
+    for (size_t k = 0; k + 1 < g->k; k++)
+        top = fmax(top, u[k]);
+    for (size_t k = 0; k < g->k; k++)
+        sum += th[k] = exp((k + 1 < g->k ? u[k] : 0.0) - top);
+    for (size_t k = 0; k < g->k; k++)
+        th[k] /= sum;
+    m = g->k - 1;
+    for (size_t i = 0; i < g->k * g->d; i++)
+        th[off_mean(g, 0) + i] = u[m++];
+    for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
+        double *c = th + off_cov(g, k);
+        if (g->cov == COV_FULL || g->cov == COV_TIED)
+            em_cov_from_free(u + m, g->d, c);
+        else
+            for (size_t i = 0; i < g->ncov; i++)
+                c[i] = exp(u[m + i]);
+    }
+}
+
 const em_model_type em_model_gmm = {
     .name = "gmm",
     .summary = "Gaussian mixture, K components, full/diag/spherical/tied "
@@ -1200,4 +1199,6 @@ const em_model_type em_model_gmm = {
     .condition = gmm_condition,
     .components2d = gmm_components2d,
     .density1d = gmm_density1d,
+    .to_free = gmm_to_free,
+    .from_free = gmm_from_free,
 };

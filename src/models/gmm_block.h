@@ -39,6 +39,15 @@ size_t gmm_block_work(size_t d, size_t k);
 void gmm_block_estep(const gmm_block_params *bp, const double *x, size_t n,
                      double *st, double *work);
 
+/* The instruction sets the kernel is compiled for. */
+enum { GMM_ISA_BASE, GMM_ISA_AVX2, GMM_ISA_AVX512 };
+
+/* gmm_block_estep on the given instruction set, for tests that check each
+ * gives the same bits; returns 0 (doing nothing) when this build or CPU
+ * lacks it. */
+int gmm_block_estep_on(int isa, const gmm_block_params *bp, const double *x,
+                       size_t n, double *st, double *work);
+
 /* Adds the partial sums in work into st and zeroes them. */
 void gmm_block_flush(const gmm_block_params *bp, double *work, double *st);
 

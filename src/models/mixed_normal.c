@@ -33,6 +33,7 @@
 
 #include "core/numeric.h"
 #include "core/scale.h"
+#include "models/free_coords.h"
 #include "models/models.h"
 
 enum { MU, P, SIGMA };
@@ -257,6 +258,36 @@ static double mn_density1d(const void *state, const double *th, double x)
     return exp(em_logaddexp(la + c - 0.5 * za * za, lb + c - 0.5 * zb * zb));
 }
 
+/* ---- unconstrained coordinates (--se, --accel squarem) ---------------- */
+
+/* mu as it is, logit p, log sigma; held parameters left out. */
+static size_t mn_to_free(const void *state, const double *th,
+                         const unsigned char *fixed, double *u)
+{
+    const mixed_normal *m = state;
+    size_t k = 0;
+    if (!(fixed && fixed[MU]))
+        u[k++] = th[MU];
+    if (!(fixed && fixed[P]))
+        u[k++] = em_logit(th[P]);
+    if (m->free_sigma && !(fixed && fixed[SIGMA]))
+        u[k++] = log(th[SIGMA]);
+    return k;
+}
+
+static void mn_from_free(const void *state, const double *u,
+                         const unsigned char *fixed, double *th)
+{
+    const mixed_normal *m = state;
+    size_t k = 0;
+    if (!(fixed && fixed[MU]))
+        th[MU] = u[k++];
+    if (!(fixed && fixed[P]))
+        th[P] = em_expit(u[k++]);
+    if (m->free_sigma && !(fixed && fixed[SIGMA]))
+        th[SIGMA] = exp(u[k++]);
+}
+
 const em_model_type em_model_mixed_normal = {
     .name = "mixed-normal",
     .summary = "(1-p) N(mu, s^2) + p N(-mu, s^2), s known or free "
@@ -271,5 +302,7 @@ const em_model_type em_model_mixed_normal = {
     .mstep = mn_mstep,
     .check_fit = mn_check_fit,
     .density1d = mn_density1d,
+    .to_free = mn_to_free,
+    .from_free = mn_from_free,
     .fixable = 1,
 };

@@ -6,9 +6,12 @@
 
 static const em_model_type *const registry[] = {
     &em_model_bvn,
+    &em_model_mvn,
     &em_model_gmm,
     &em_model_three_coin,
     &em_model_mixed_normal,
+    &em_model_pairing,
+    &em_model_hmm,
     NULL,
 };
 

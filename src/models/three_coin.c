@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "core/numeric.h"
+#include "models/free_coords.h"
 #include "models/models.h"
 
 enum { PI, P, Q, NPARAMS };
@@ -189,6 +190,30 @@ static em_status tc_mstep(void *state, const double *s,
     return EM_OK;
 }
 
+/* ---- unconstrained coordinates (--se, --accel squarem) ---------------- */
+
+/* logit of each probability that is not held. */
+static size_t tc_to_free(const void *state, const double *th,
+                         const unsigned char *fixed, double *u)
+{
+    (void)state;
+    size_t m = 0;
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (!held(fixed, i))
+            u[m++] = em_logit(th[i]);
+    return m;
+}
+
+static void tc_from_free(const void *state, const double *u,
+                         const unsigned char *fixed, double *th)
+{
+    (void)state;
+    size_t m = 0;
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (!held(fixed, i))
+            th[i] = em_expit(u[m++]);
+}
+
 const em_model_type em_model_three_coin = {
     .name = "three-coin",
     .summary = "coin A picks coin B or C, which is tossed (0/1 columns)",
@@ -199,5 +224,7 @@ const em_model_type em_model_three_coin = {
     .prepare = tc_prepare,
     .estep = tc_estep,
     .mstep = tc_mstep,
+    .to_free = tc_to_free,
+    .from_free = tc_from_free,
     .fixable = 1,
 };

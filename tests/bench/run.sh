@@ -101,8 +101,10 @@ have_sklearn || missing="$missing python3-sklearn"
 have_openblas || missing="$missing libopenblas0-pthread"
 have_vlfeat || missing="$missing libvlfeat-dev"
 have_time || missing="$missing time"
-# shellcheck disable=SC2086
-[ -z "$missing" ] || apt_install $missing || say "run.sh: could not install$missing"
+# One at a time, so that a package this system lacks does not stop the others.
+for pkg in $missing; do
+    apt_install "$pkg" || say "run.sh: could not install $pkg"
+done
 
 PEERS=""
 if have_sklearn; then
@@ -193,6 +195,7 @@ fastest() {
             done
         fi
     done
+    rm -f "$TMP/$fname.try.out" "$TMP/$fname.try.err" "$TMP/$fname.try.rss"
     WALL=$best RSS=$bestrss
 }
 

@@ -43,11 +43,12 @@ expect_completion flag-option --free-sigma "$EMFIT" --model mixed-normal --free
 expect_completion model gmm "$EMFIT" --model g
 expect_completion model-short three-coin "$EMFIT" -m th
 expect_completion model-after-equals mixed-normal "$EMFIT" --model = mi
-expect_completion all-models "bvn gmm mixed-normal three-coin" "$EMFIT" --model ""
+expect_completion all-models "bvn gmm hmm mixed-normal mvn pairing three-coin" "$EMFIT" --model ""
 expect_completion trace jsonl "$EMFIT" --trace j
 expect_completion trace-all "csv jsonl none table tsv" "$EMFIT" -t ""
 expect_completion cov tied "$EMFIT" --cov ti
 expect_completion init kmeans++ "$EMFIT" --init k
+expect_completion accel "none squarem" "$EMFIT" --accel ""
 expect_completion criterion aic "$EMFIT" --criterion a
 expect_completion estep "full mean" "$EMFIT" --estep ""
 expect_completion number-option "" "$EMFIT" --max-iter ""

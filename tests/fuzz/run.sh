@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fuzzes the CSV reader, the JSON reader (with parameter files) and whole
-# fits with libFuzzer, each target for SECONDS (default 20):
+# fits (fuzz_fit: bvn, three-coin, mixed-normal, gmm; fuzz_models: mvn,
+# hmm, pairing) with libFuzzer, each target for SECONDS (default 20):
 #   sh tests/fuzz/run.sh [SECONDS_PER_TARGET]
 # Needs clang with libFuzzer; without it, says SKIPPED and exits 0.  Builds
 # into build-fuzz/, fuzzes a scratch copy of the seeds in tests/fuzz/corpus
@@ -20,7 +21,7 @@ case $secs in
                exit 2 ;;
 esac
 out=build-fuzz
-targets="csv json fit"
+targets="csv json fit models"
 build() { # build HARNESS OUTPUT: the harness with the whole library
     # shellcheck disable=SC2046  # the globs are meant to split
     clang -std=c11 -D_POSIX_C_SOURCE=200809L -DEMFIT_VERSION='"fuzz"' -g -O1 \

@@ -21,7 +21,7 @@
 static em_status parse_opt(const char *s, const char *cols, char delim,
                            em_table *t, em_error *e)
 {
-    em_csv_options o = {delim, cols};
+    em_csv_options o = {.delimiter = delim, .columns = cols};
     return em_csv_read_buffer(s, strlen(s), NAME, &o, t, e);
 }
 
@@ -54,7 +54,7 @@ static void expect_err_n(const char *buf, size_t len, const char *cols,
                          char delim, em_status st, long line, long col,
                          const char *frag)
 {
-    em_csv_options o = {delim, cols};
+    em_csv_options o = {.delimiter = delim, .columns = cols};
     em_table t;
     em_error e;
     assert_int_equal(em_csv_read_buffer(buf, len, NAME, &o, &t, &e), st);
@@ -533,7 +533,7 @@ static void test_read_file(void **state)
     (void)state;
     char path[64];
     temp_file(path, sizeof path, "a,b\n1,2\n3,x\n");
-    em_csv_options o = {0, "a"};
+    em_csv_options o = {.columns = "a"};
     em_table t;
     em_error e;
     assert_int_equal(em_csv_read_file(path, &o, &t, &e), EM_OK);
@@ -672,7 +672,7 @@ static void check_pieces_match_whole(int row_bad)
     rewind(f);
     em_table whole, piece;
     em_error ew, ep;
-    em_csv_options o = {',', "x,y"};
+    em_csv_options o = {.delimiter = ',', .columns = "x,y"};
     em_status sw = em_csv_read_buffer(text, len, "m", &o, &whole, &ew);
     em_status sp = em_csv_read_stream(f, "m", &o, &piece, &ep);
     fclose(f);
@@ -729,6 +729,117 @@ static void test_long_column_list_in_message(void **state)
     }
 }
 
+/* ---- symbols ----------------------------------------------------------- */
+
+static em_status parse_sym(const char *s, const char *cols, const char *sym,
+                           em_table *t, em_error *e)
+{
+    em_csv_options o = {.columns = cols, .symbols = sym};
+    return em_csv_read_buffer(s, strlen(s), NAME, &o, t, e);
+}
+
+/* Text and integers alike become codes in first-seen order; missing is NaN;
+ * the numeric column beside them is read as numbers. */
+static void test_symbols_codes(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    const char *csv = "who,roll,x\n"
+                      "ann,6,1.5\n"
+                      "bob, 2 ,2\n"
+                      "ann,NA,3\n"
+                      "\"c,d\",6,4\n"
+                      "bob,,5\n";
+    assert_int_equal(parse_sym(csv, NULL, "who,roll", &t, &e), EM_OK);
+    assert_int_equal(t.nrows, 5);
+    assert_non_null(t.levels);
+    assert_int_equal(t.nlevels[0], 3);
+    assert_string_equal(t.levels[0][0], "ann");
+    assert_string_equal(t.levels[0][1], "bob");
+    assert_string_equal(t.levels[0][2], "c,d");
+    assert_int_equal(t.nlevels[1], 2);
+    assert_string_equal(t.levels[1][0], "6");
+    assert_string_equal(t.levels[1][1], "2"); /* trimmed */
+    assert_null(t.levels[2]);
+    const double who[] = {0, 1, 0, 2, 1}, roll[] = {0, 1, NAN, 0, NAN};
+    for (size_t i = 0; i < 5; i++) {
+        assert_true(em_table_at(&t, i, 0) == who[i]);
+        if (isnan(roll[i]))
+            assert_true(isnan(em_table_at(&t, i, 1)));
+        else
+            assert_true(em_table_at(&t, i, 1) == roll[i]);
+        assert_true(em_table_at(&t, i, 2) == (double)(i + 1) ||
+                    (i == 0 && em_table_at(&t, i, 2) == 1.5));
+    }
+    em_table_free(&t);
+}
+
+/* "*" reads every selected column as symbols; codes follow the selection
+ * order of the columns. */
+static void test_symbols_all_selected(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_sym("a,b\nx,y\ny,x\n", "b,a", "*", &t, &e),
+                     EM_OK);
+    assert_string_equal(t.names[0], "b");
+    assert_string_equal(t.levels[0][0], "y");
+    assert_string_equal(t.levels[1][0], "x");
+    assert_true(em_table_at(&t, 1, 0) == 1 && em_table_at(&t, 1, 1) == 1);
+    em_table_free(&t);
+}
+
+/* Many distinct symbols: the hash table grows and every code survives. */
+static void test_symbols_many(void **state)
+{
+    (void)state;
+    size_t n = 5000, len = 0;
+    char *buf = malloc(n * 16 + 8);
+    assert_non_null(buf);
+    len += (size_t)sprintf(buf, "s\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(buf + len, "w%zu\n", (i * 7919) % 2500);
+    em_csv_options o = {.symbols = "s"};
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_buffer(buf, len, NAME, &o, &t, &e), EM_OK);
+    assert_int_equal(t.nlevels[0], 2500);
+    for (size_t i = 0; i < n; i++) {
+        char want[16];
+        sprintf(want, "w%zu", (i * 7919) % 2500);
+        size_t c = (size_t)em_table_at(&t, i, 0);
+        assert_true(c < 2500);
+        assert_string_equal(t.levels[0][c], want);
+        if (i < 2500)
+            assert_int_equal(c, i); /* 7919 is prime to 2500: all new */
+    }
+    em_table_free(&t);
+    free(buf);
+}
+
+static void test_symbols_errors(void **state)
+{
+    (void)state;
+    em_table t;
+    em_error e;
+    assert_int_equal(parse_sym("a,b\n1,2\n", "a", "b", &t, &e), EM_ERR_ARG);
+    assert_msg(&e, "\"b\" is to be read as symbols but is not selected");
+    assert_zeroed(&t);
+    assert_int_equal(parse_sym("a,b\n1,2\n", NULL, "c", &t, &e), EM_ERR_ARG);
+    assert_msg(&e, "no column named \"c\"");
+    assert_int_equal(parse_sym("a\nok\n\xff\n", NULL, "a", &t, &e),
+                     EM_ERR_PARSE);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.col, 1);
+    assert_msg(&e, "not valid UTF-8");
+    assert_null(t.levels);
+    /* without symbols the same text is not a number */
+    assert_int_equal(parse_sym("a\nok\n", NULL, NULL, &t, &e), EM_ERR_PARSE);
+    assert_msg(&e, "\"ok\" is not a number");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +878,10 @@ int main(void)
         cmocka_unit_test(test_pieces_match_whole),
         cmocka_unit_test(test_pieces_error_at_the_end),
         cmocka_unit_test(test_long_column_list_in_message),
+        cmocka_unit_test(test_symbols_codes),
+        cmocka_unit_test(test_symbols_all_selected),
+        cmocka_unit_test(test_symbols_many),
+        cmocka_unit_test(test_symbols_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

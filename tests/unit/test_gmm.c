@@ -13,6 +13,7 @@
 
 #include "test_util.h"
 #include "emfit/emfit.h"
+#include "models/gmm_block.h"
 
 #define PI_CONST 3.14159265358979323846
 #define LOG_2PI_CONST 1.8378770664093454836
@@ -1233,22 +1234,16 @@ static void parameter_names(void **state)
 
 /* ---- 11. the start depends on the seed alone ------------------------ */
 
-/* KNOWN FAILURE: init reads the caller's theta.  When a picked centre
- * attracts no row (two centres with the same filled values), the M-step
- * on the hard assignment skips that component, so its covariance is
- * whatever theta held on entry (repair_start only replaces it when it is
- * not positive definite).  Cases:
+/* A regression test: init once read the caller's theta.  When a picked
+ * centre attracts no row (two centres with the same filled values), the
+ * M-step on the hard assignment skips that component, and its covariance
+ * was whatever theta held on entry.  Cases:
  *  - k-means++ (the default): rows (0,0), (2,2), (1,NaN), (1,1), k = 4;
  *    (1,NaN) fills to (1,1), so once three centres are picked every
- *    distance is 0 and the fourth centre repeats one.  Seed 1 gives
- *    cov4 = (0.500001, 0, 0.666668) from a zeroed buffer but (7, 0, 7)
- *    from a buffer of 7s.
- *  - --init random: the K rows are drawn with replacement (the comment
- *    says "K distinct rows"); 6 distinct rows, k = 4: 34 of seeds 1..50
- *    give a start that depends on the buffer.
- * Through the CLI the buffer is calloc'ed, but em_search's --restarts
- * reuses one theta, so restart r starts from restart r-1's fit and the
- * reported best seed does not reproduce on its own. */
+ *    distance is 0 and the fourth centre repeats one.
+ *  - --init random: 6 distinct rows, k = 4, seeds 1..50.
+ * em_search's --restarts reuses one theta, so without this the reported
+ * best seed would not reproduce on its own. */
 static void init_depends_on_the_seed_alone(void **state)
 {
     (void)state;
@@ -1294,6 +1289,63 @@ static void init_depends_on_the_seed_alone(void **state)
                  differ[0], first[0], differ[1], first[1]);
 }
 
+/* ---- 12. the block kernel gives the same bits on every instruction set */
+
+static void kernel_check_isas(size_t d, size_t k, int diag, size_t n)
+{
+    uint64_t rs = 11 + d * 7 + k + (size_t)diag + n;
+    size_t nq = 1 + d + (diag ? d : d * (d + 1) / 2);
+    double *mu = malloc(k * d * sizeof *mu), *chol = calloc(k * d * d, 8);
+    double *inv = malloc(k * d * sizeof *inv), *cst = malloc(k * 8);
+    double *x = malloc(GMM_BLOCK_ROWS * d * sizeof *x);
+    size_t nst = EM_STAT_HEADER + k * nq, nw = gmm_block_work(d, k);
+    double *st[3], *work = calloc(nw, sizeof *work);
+    for (size_t i = 0; i < k * d; i++)
+        mu[i] = 3 * gauss(&rs), inv[i] = 0.5 + unif(&rs);
+    for (size_t c = 0; c < k; c++) {
+        cst[c] = -2 * unif(&rs);
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j <= i; j++)
+                chol[c * d * d + i * d + j] = i == j ? 1 / inv[c * d + i]
+                                                     : 0.3 * gauss(&rs);
+    }
+    for (size_t i = 0; i < GMM_BLOCK_ROWS * d; i++)
+        x[i] = 3 * gauss(&rs);
+    gmm_block_params bp = {.d = d, .k = k, .factor = !diag,
+                           .diag_stats = diag, .mu = mu, .chol = chol,
+                           .inv = inv, .cst = cst};
+    int ran = 0;
+    for (int isa = GMM_ISA_BASE; isa <= GMM_ISA_AVX512; isa++) {
+        st[isa] = calloc(nst, sizeof **st);
+        /* twice: the partial sums carry over between blocks */
+        if (gmm_block_estep_on(isa, &bp, x, n, st[isa], work)) {
+            gmm_block_estep_on(isa, &bp, x, GMM_BLOCK_ROWS, st[isa], work);
+            gmm_block_flush(&bp, work, st[isa]);
+            ran++;
+            assert_true(isfinite(st[isa][EM_STAT_LOGLIK]));
+            assert_close(st[isa][EM_STAT_NOBS], (double)(n + GMM_BLOCK_ROWS),
+                         0);
+            assert_memory_equal(st[isa], st[GMM_ISA_BASE],
+                                nst * sizeof **st);
+        }
+    }
+    assert_true(ran >= 1);
+    for (int isa = GMM_ISA_BASE; isa <= GMM_ISA_AVX512; isa++)
+        free(st[isa]);
+    free(mu), free(chol), free(inv), free(cst), free(x), free(work);
+}
+
+static void kernel_same_bits_on_every_isa(void **state)
+{
+    (void)state;
+    for (int diag = 0; diag <= 1; diag++) {
+        kernel_check_isas(1, 1, diag, 5);
+        kernel_check_isas(3, 2, diag, GMM_BLOCK_ROWS);
+        kernel_check_isas(8, 8, diag, 37);
+        kernel_check_isas(13, 5, diag, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1307,7 +1359,8 @@ int main(void)
         cmocka_unit_test(degenerate_data),
         cmocka_unit_test(check_rejects_bad_parameters),
         cmocka_unit_test(parameter_names),
-        cmocka_unit_test(init_depends_on_the_seed_alone), /* KNOWN FAILURE */
+        cmocka_unit_test(init_depends_on_the_seed_alone),
+        cmocka_unit_test(kernel_same_bits_on_every_isa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
