@@ -524,7 +524,8 @@ static int scratch_alloc(const gmm *g, scratch *s)
                    .lp = malloc(k * sizeof(double)),
                    .x = malloc(d * sizeof(double)),
                    .gather = malloc(GMM_BLOCK_ROWS * d * sizeof(double)),
-                   .work = calloc(gmm_block_work(d, k), sizeof(double))};
+                   .work = calloc(gmm_block_work(d, k, g->diag_stats),
+                                  sizeof(double))};
     int ok = s->gw && s->lp && s->x && s->gather && s->work;
     /* Every component keeps its factor between the densities and the
      * statistics; one regression at a time is enough. */
@@ -673,22 +674,29 @@ static void gmm_impute(const void *state, size_t begin, size_t end,
 
 static int complete(const double *x, size_t d)
 {
-    int nan = 0;
     for (size_t i = 0; i < d; i++)
-        nan |= x[i] != x[i];
-    return !nan;
+        if (isnan(x[i]))
+            return 0;
+    return 1;
 }
 
 /* Complete rows go to the block kernel in runs (straight from the table,
  * or gathered when rows with missing values interrupt them); the others
- * one by one through the conditional moments. */
+ * one by one through the conditional moments.  A whole block of complete
+ * rows, the usual case, is recognised in one pass. */
 static void estep_rows(const gmm *g, size_t begin, size_t end, scratch *s,
                        double *st)
 {
     size_t d = g->d, nb = 0;
-    const double *run = NULL;
+    const double *run = NULL, *values = g->data->values;
     for (size_t i = begin; i < end; i++) {
-        const double *x = g->data->values + i * d;
+        const double *x = values + i * d;
+        if (nb == 0 && end - i >= GMM_BLOCK_ROWS &&
+            gmm_block_estep_complete(&g->bp, x, GMM_BLOCK_ROWS, st,
+                                     s->work)) {
+            i += GMM_BLOCK_ROWS - 1;
+            continue;
+        }
         if (!complete(x, d)) {
             estep_row(g, x, s, st);
             continue;

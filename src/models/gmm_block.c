@@ -38,9 +38,9 @@ static size_t stats_per_component(size_t d, int diag_stats)
     return 1 + d + (diag_stats ? d : d * (d + 1) / 2);
 }
 
-size_t gmm_block_work(size_t d, size_t k)
+size_t gmm_block_work(size_t d, size_t k, int diag_stats)
 {
-    return (2 * d + k + 2) * B + k * stats_per_component(d, 0) * LANES;
+    return (2 * d + k + 2) * B + k * stats_per_component(d, diag_stats) * LANES;
 }
 
 static block_work split_work(const gmm_block_params *bp, double *w)
@@ -318,57 +318,104 @@ INLINE void estep(const gmm_block_params *bp, const double *x, size_t n,
             accumulate(bp, &w, k, w.lanes + k * nk);
 }
 
-static void estep_base(const gmm_block_params *bp, const double *x,
-                       size_t n, double *st, double *work)
+/* 1 when none of the n values at x is NaN (or infinite): x * 0 is 0 for
+ * every finite x, and the sum of zeros is 0. */
+INLINE int all_finite(const double *x, size_t n)
 {
+    size_t i = 0;
+    double t = 0;
+#ifdef VECTORS
+    lanes_t acc = {0};
+    for (; i + LANES <= n; i += LANES)
+        acc += load_lanes(x + i) * 0.0;
+    for (size_t l = 0; l < LANES; l++)
+        t += acc[l];
+#endif
+    for (; i < n; i++)
+        t += x[i] * 0.0;
+    return t == 0;
+}
+
+/* The kernel, after checking the rows are complete when check is set:
+ * 0 (and nothing added) when they are not. */
+INLINE int estep_checked(const gmm_block_params *bp, const double *x,
+                         size_t n, double *st, double *work, int check)
+{
+    if (check && !all_finite(x, n * bp->d))
+        return 0;
     estep(bp, x, n, st, work);
+    return 1;
+}
+
+static int estep_base(const gmm_block_params *bp, const double *x, size_t n,
+                      double *st, double *work, int check)
+{
+    return estep_checked(bp, x, n, st, work, check);
 }
 
 #ifdef DISPATCH
-__attribute__((target("avx2"))) static void
+__attribute__((target("avx2"))) static int
 estep_avx2(const gmm_block_params *bp, const double *x, size_t n, double *st,
-           double *work)
+           double *work, int check)
 {
-    estep(bp, x, n, st, work);
+    return estep_checked(bp, x, n, st, work, check);
 }
 
-__attribute__((target("avx512f"))) static void
+__attribute__((target("avx512f"))) static int
 estep_avx512(const gmm_block_params *bp, const double *x, size_t n,
-             double *st, double *work)
+             double *st, double *work, int check)
 {
-    estep(bp, x, n, st, work);
+    return estep_checked(bp, x, n, st, work, check);
 }
 #endif
+
+/* -1 when this build or CPU lacks isa; else as estep_checked. */
+static int run_on(int isa, const gmm_block_params *bp, const double *x,
+                  size_t n, double *st, double *work, int check)
+{
+    switch (isa) {
+    case GMM_ISA_BASE:
+        return estep_base(bp, x, n, st, work, check);
+#ifdef DISPATCH
+    case GMM_ISA_AVX2:
+        return __builtin_cpu_supports("avx2")
+                   ? estep_avx2(bp, x, n, st, work, check)
+                   : -1;
+    case GMM_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f")
+                   ? estep_avx512(bp, x, n, st, work, check)
+                   : -1;
+#endif
+    }
+    return -1;
+}
+
+/* The best instruction set this CPU runs. */
+static int run_best(const gmm_block_params *bp, const double *x, size_t n,
+                    double *st, double *work, int check)
+{
+    int r = run_on(GMM_ISA_AVX512, bp, x, n, st, work, check);
+    if (r < 0)
+        r = run_on(GMM_ISA_AVX2, bp, x, n, st, work, check);
+    return r < 0 ? estep_base(bp, x, n, st, work, check) : r;
+}
 
 int gmm_block_estep_on(int isa, const gmm_block_params *bp, const double *x,
                        size_t n, double *st, double *work)
 {
-    switch (isa) {
-    case GMM_ISA_BASE:
-        estep_base(bp, x, n, st, work);
-        return 1;
-#ifdef DISPATCH
-    case GMM_ISA_AVX2:
-        if (!__builtin_cpu_supports("avx2"))
-            return 0;
-        estep_avx2(bp, x, n, st, work);
-        return 1;
-    case GMM_ISA_AVX512:
-        if (!__builtin_cpu_supports("avx512f"))
-            return 0;
-        estep_avx512(bp, x, n, st, work);
-        return 1;
-#endif
-    }
-    return 0;
+    return run_on(isa, bp, x, n, st, work, 0) > 0;
 }
 
 void gmm_block_estep(const gmm_block_params *bp, const double *x, size_t n,
                      double *st, double *work)
 {
-    if (!gmm_block_estep_on(GMM_ISA_AVX512, bp, x, n, st, work) &&
-        !gmm_block_estep_on(GMM_ISA_AVX2, bp, x, n, st, work))
-        estep_base(bp, x, n, st, work);
+    run_best(bp, x, n, st, work, 0);
+}
+
+int gmm_block_estep_complete(const gmm_block_params *bp, const double *x,
+                             size_t n, double *st, double *work)
+{
+    return run_best(bp, x, n, st, work, 1);
 }
 
 void gmm_block_flush(const gmm_block_params *bp, double *work, double *st)

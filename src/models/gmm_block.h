@@ -27,8 +27,9 @@ typedef struct gmm_block_params {
     const double *cst;   /* k: log w - (d log 2 pi + log det) / 2 */
 } gmm_block_params;
 
-/* Doubles of work space gmm_block_estep needs; it must start zeroed. */
-size_t gmm_block_work(size_t d, size_t k);
+/* Doubles of work space gmm_block_estep needs (diag_stats as in
+ * gmm_block_params); it must start zeroed. */
+size_t gmm_block_work(size_t d, size_t k, int diag_stats);
 
 /* Takes the n <= GMM_BLOCK_ROWS complete rows at x (row-major, d per row):
  * adds their log-likelihood and count into st[0] and st[1], and their
@@ -38,6 +39,12 @@ size_t gmm_block_work(size_t d, size_t k);
  * or, with diag_stats, the d diagonal ones. */
 void gmm_block_estep(const gmm_block_params *bp, const double *x, size_t n,
                      double *st, double *work);
+
+/* gmm_block_estep when none of the rows has a missing value, returning 1;
+ * otherwise 0, having added nothing.  The check costs little beside the
+ * kernel, and far less than testing row by row. */
+int gmm_block_estep_complete(const gmm_block_params *bp, const double *x,
+                             size_t n, double *st, double *work);
 
 /* The instruction sets the kernel is compiled for. */
 enum { GMM_ISA_BASE, GMM_ISA_AVX2, GMM_ISA_AVX512 };

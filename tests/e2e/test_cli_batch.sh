@@ -112,11 +112,11 @@ expect jobs-zero 2 "--jobs must be from 1 to" $GMM --jobs 0 "$F" "$I"
 expect outdir-is-file 4 "is not a directory" $GMM --output-dir "$F" "$I"
 
 # SIGINT ends the current fit at its next iteration, starts no new file,
-# and leaves the rows so far.
+# and leaves the rows so far.  The first fit runs for minutes.
 awk 'BEGIN { srand(4); print "a,b,c";
-             for (i = 0; i < 60000; i++) print rand(), rand(), rand() }' |
+             for (i = 0; i < 300000; i++) print rand(), rand(), rand() }' |
     tr ' ' , >"$TMP/long.csv"
-"$EMFIT" --model gmm -k 6 --tol 0 --max-iter 100000000 --output-dir "$TMP/oi" \
+"$EMFIT" --model gmm -k 8 --tol 0 --max-iter 100000000 --output-dir "$TMP/oi" \
     "$TMP/long.csv" "$F" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 sleep 1
@@ -124,7 +124,7 @@ kill -INT "$pid"
 wait "$pid"
 st=$?
 check sigint-batch-status '[ "$st" -eq 130 ]'
-check sigint-batch-rows '[ "$(wc -l <"$TMP/out")" -eq 2 ] && grep -Eq "^$TMP/long.csv,gmm,60000,6,-[0-9.]+,[0-9]+,false,[0-9.]+,130$" "$TMP/out"'
+check sigint-batch-rows '[ "$(wc -l <"$TMP/out")" -eq 2 ] && grep -Eq "^$TMP/long.csv,gmm,300000,8,-[0-9.]+,[0-9]+,false,[0-9.]+,130$" "$TMP/out"'
 check sigint-batch-partial 'grep -q "\"interrupted\": true," "$TMP/oi/long.result.json"'
 check sigint-batch-no-new-file '[ ! -e "$TMP/oi/faithful.result.json" ]'
 

@@ -26,20 +26,6 @@
 #include "emfit/model.h"
 #include "fuzz.h"
 
-
-/* Errors well-formed but awkward data may cause; the rest are bugs. */
-static int expected_error(em_status st)
-{
-    return st == EM_ERR_DATA || st == EM_ERR_NUMERIC || st == EM_ERR_ARG;
-}
-
-static void report(const char *what, const em_error *err)
-{
-    char buf[EM_ERROR_FILE_MAX + EM_ERROR_MSG_MAX + 64];
-    em_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "%s: %s: %s\n", what, em_status_name(err->status), buf);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[4] = {"bvn", "three-coin", "mixed-normal",
@@ -81,9 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(theta != NULL);
     em_status st = type->init(m.state, data[1], theta, &err);
     if (st != EM_OK) {
-        if (!expected_error(st))
-            report("init", &err);
-        CHECK(expected_error(st));
+        fuzz_check_error("init", &err);
         goto done;
     }
 
@@ -94,9 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     em_fit_result res;
     st = em_fit(&m, theta, &opt, &res, &err);
     if (st != EM_OK) {
-        if (!expected_error(st))
-            report("em_fit", &err);
-        CHECK(expected_error(st));
+        fuzz_check_error("em_fit", &err);
         goto done;
     }
     CHECK(isfinite(res.loglik) && isfinite(res.aic) && isfinite(res.bic));

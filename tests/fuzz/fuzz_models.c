@@ -23,18 +23,6 @@
 #include "emfit/model.h"
 #include "fuzz.h"
 
-static int expected_error(em_status st)
-{
-    return st == EM_ERR_DATA || st == EM_ERR_NUMERIC || st == EM_ERR_ARG;
-}
-
-static void report(const char *what, const em_error *err)
-{
-    char buf[EM_ERROR_FILE_MAX + EM_ERROR_MSG_MAX + 64];
-    em_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "%s: %s: %s\n", what, em_status_name(err->status), buf);
-}
-
 /* The model, its settings and how the CSV is read, from byte 0. */
 static const em_model_type *choose(unsigned sel, em_model_config *cfg,
                                    em_csv_options *csv)
@@ -87,17 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     em_status st = em_model_create(type, &cfg, &t, &m, &err);
     if (st != EM_OK) {
-        if (!expected_error(st))
-            report("create", &err);
-        CHECK(expected_error(st));
+        fuzz_check_error("create", &err);
         goto done;
     }
     theta = calloc(m.info.nparams ? m.info.nparams : 1, sizeof *theta);
     CHECK(theta != NULL);
     if ((st = type->init(m.state, data[1], theta, &err)) != EM_OK) {
-        if (!expected_error(st))
-            report("init", &err);
-        CHECK(expected_error(st));
+        fuzz_check_error("init", &err);
         goto done;
     }
     em_fit_options opt;
@@ -106,9 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt.tol = 1e-8;
     em_fit_result res;
     if ((st = em_fit(&m, theta, &opt, &res, &err)) != EM_OK) {
-        if (!expected_error(st))
-            report("em_fit", &err);
-        CHECK(expected_error(st));
+        fuzz_check_error("em_fit", &err);
         goto done;
     }
     CHECK(isfinite(res.loglik) && isfinite(res.aic) && isfinite(res.bic));

@@ -1298,7 +1298,7 @@ static void kernel_check_isas(size_t d, size_t k, int diag, size_t n)
     double *mu = malloc(k * d * sizeof *mu), *chol = calloc(k * d * d, 8);
     double *inv = malloc(k * d * sizeof *inv), *cst = malloc(k * 8);
     double *x = malloc(GMM_BLOCK_ROWS * d * sizeof *x);
-    size_t nst = EM_STAT_HEADER + k * nq, nw = gmm_block_work(d, k);
+    size_t nst = EM_STAT_HEADER + k * nq, nw = gmm_block_work(d, k, diag);
     double *st[3], *work = calloc(nw, sizeof *work);
     for (size_t i = 0; i < k * d; i++)
         mu[i] = 3 * gauss(&rs), inv[i] = 0.5 + unif(&rs);
