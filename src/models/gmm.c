@@ -41,11 +41,10 @@
 #include "core/scale.h"
 #include "emfit/json.h"
 #include "models/gauss.h"
+#include "models/gauss_mstep.h"
 #include "models/free_coords.h"
 #include "models/gmm_block.h"
 #include "models/models.h"
-
-typedef enum { COV_FULL, COV_DIAG, COV_SPHERICAL, COV_TIED } cov_type;
 
 static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
 static const char *const gmm_options[] = {
@@ -56,7 +55,7 @@ static const char *const gmm_options[] = {
 typedef struct gmm {
     const em_table *data;
     size_t n, d, k;
-    cov_type cov;
+    em_cov_kind cov;
     double reg;
     int init_random;
     size_t nparams, ncov; /* ncov: covariance parameters per component
@@ -87,30 +86,13 @@ static size_t off_mean(const gmm *g, size_t k)
 
 static size_t off_cov(const gmm *g, size_t k)
 {
-    return g->k + g->k * g->d + (g->cov == COV_TIED ? 0 : k * g->ncov);
-}
-
-/* Index of (i, j), i <= j, in a packed upper triangle of size d. */
-static size_t tri_index(size_t d, size_t i, size_t j)
-{
-    return i * d - i * (i - 1) / 2 + (j - i);
+    return g->k + g->k * g->d + (g->cov == EM_COV_TIED ? 0 : k * g->ncov);
 }
 
 /* Expands component k's covariance parameters into a full matrix. */
 static void expand_cov(const gmm *g, const double *th, size_t k, double *s)
 {
-    const double *c = th + off_cov(g, k);
-    size_t d = g->d;
-    memset(s, 0, d * d * sizeof *s);
-    for (size_t i = 0; i < d; i++) {
-        if (g->cov == COV_DIAG)
-            s[i * d + i] = c[i];
-        else if (g->cov == COV_SPHERICAL)
-            s[i * d + i] = c[0];
-        else
-            for (size_t j = i; j < d; j++)
-                s[i * d + j] = s[j * d + i] = c[tri_index(d, i, j)];
-    }
+    em_gauss_cov_expand(g->cov, g->d, th + off_cov(g, k), s);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -135,16 +117,16 @@ static int make_names(gmm *g)
     for (size_t k = 0; k < g->k; k++)
         for (size_t i = 0; i < d; i++)
             nm[p++] = format_name("mean%zu_%zu", k + 1, i + 1, 0);
-    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; k < ncomp; k++) {
-        if (g->cov == COV_SPHERICAL)
+        if (g->cov == EM_COV_SPHERICAL)
             nm[p++] = format_name("var%zu", k + 1, 0, 0);
-        for (size_t i = 0; g->cov == COV_DIAG && i < d; i++)
+        for (size_t i = 0; g->cov == EM_COV_DIAG && i < d; i++)
             nm[p++] = format_name("var%zu_%zu", k + 1, i + 1, 0);
-        for (size_t i = 0; (g->cov == COV_FULL || g->cov == COV_TIED) && i < d;
-             i++)
+        for (size_t i = 0;
+             (g->cov == EM_COV_FULL || g->cov == EM_COV_TIED) && i < d; i++)
             for (size_t j = i; j < d; j++)
-                nm[p++] = g->cov == COV_TIED
+                nm[p++] = g->cov == EM_COV_TIED
                               ? format_name("cov_%zu_%zu", i + 1, j + 1, 0)
                               : format_name("cov%zu_%zu_%zu", k + 1, i + 1,
                                             j + 1);
@@ -181,11 +163,11 @@ static em_status parse_settings(const em_model_config *cfg, gmm *g,
                                 em_error *err)
 {
     g->k = cfg->k ? cfg->k : 1;
-    g->cov = COV_FULL;
+    g->cov = EM_COV_FULL;
     int found = !cfg->cov;
     for (int c = 0; cfg->cov && c < 4; c++)
         if (strcmp(cfg->cov, cov_names[c]) == 0)
-            g->cov = (cov_type)c, found = 1;
+            g->cov = (em_cov_kind)c, found = 1;
     if (!found)
         return em_error_set(err, EM_ERR_ARG,
                             "--cov must be full, diag, spherical or tied, "
@@ -359,10 +341,10 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
     g->n = data->nrows;
     g->d = d;
     g->tri = d * (d + 1) / 2;
-    g->ncov = g->cov == COV_DIAG ? d : g->cov == COV_SPHERICAL ? 1 : g->tri;
-    g->nparams = k + k * d + (g->cov == COV_TIED ? g->tri : k * g->ncov);
-    g->diag_stats = g->cov == COV_DIAG || g->cov == COV_SPHERICAL;
-    g->nstat_k = 1 + d + (g->diag_stats ? d : g->tri);
+    g->ncov = em_gauss_ncov(g->cov, d);
+    g->nparams = k + k * d + (g->cov == EM_COV_TIED ? g->tri : k * g->ncov);
+    g->diag_stats = em_gauss_diag_stats(g->cov);
+    g->nstat_k = em_gauss_nstat(g->cov, d);
     if (!alloc_state(g)) {
         gmm_destroy(g);
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
@@ -411,7 +393,7 @@ static em_status gmm_check(const void *state, const double *th, size_t *bad,
     double *s = malloc(g->d * g->d * sizeof *s);
     if (!s)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; k < ncomp; k++) {
         expand_cov(g, th, k, s);
         if (em_cholesky(s, g->d) != 0) {
@@ -434,7 +416,7 @@ static double gmm_condition(const void *state)
     double *work = malloc(2 * g->d * sizeof *work), worst = 0;
     if (!work)
         return INFINITY;
-    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; k < ncomp; k++)
         worst = fmax(worst, em_chol_condition(g->chol + k * g->d * g->d,
                                               g->d, work));
@@ -453,7 +435,7 @@ static double gmm_condition(const void *state)
  * dimension, so compare each variance with its column's. */
 static em_status check_collapse(const gmm *g, em_error *err)
 {
-    size_t d = g->d, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t d = g->d, ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; k < ncomp; k++)
         for (size_t i = 0; i < d; i++)
             if (g->sig[k * d * d + i * d + i] <
@@ -463,7 +445,7 @@ static em_status check_collapse(const gmm *g, em_error *err)
                                     "%zu%s) collapsed towards 0, where the "
                                     "likelihood has no maximum: use --reg > 0",
                                     i + 1, k + 1,
-                                    g->cov == COV_TIED ? ", tied" : "");
+                                    g->cov == EM_COV_TIED ? ", tied" : "");
     return EM_OK;
 }
 
@@ -737,113 +719,25 @@ static void gmm_estep(const void *state, size_t begin, size_t end, double *st)
 
 /* ---- M-step ----------------------------------------------------------- */
 
-/* M_k = S2 / N_k - d d^T, packed, into m; d = S1 / N_k into dm. */
-static void centred_moments(const gmm *g, const double *sk, double *dm,
-                            double *m)
+static em_gauss_shape shape_of(const gmm *g)
 {
-    size_t d = g->d;
-    double nk = sk[0];
-    for (size_t i = 0; i < d; i++)
-        dm[i] = sk[1 + i] / nk;
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = i; j < d; j++) {
-            double s2 = !g->diag_stats ? sk[1 + d + tri_index(d, i, j)]
-                        : i == j       ? sk[1 + d + i]
-                                       : NAN;
-            /* off the diagonal of a diagonal covariance: no term of Q */
-            m[tri_index(d, i, j)] = i == j || !g->diag_stats
-                                        ? s2 / nk - dm[i] * dm[j]
-                                        : 0.0;
-        }
+    return (em_gauss_shape){g->cov, g->d, g->k, g->reg};
 }
 
-/* Writes component k's (or, tied, the pooled) covariance from packed m. */
-static void store_cov(const gmm *g, const double *m, double *c)
-{
-    size_t d = g->d;
-    if (g->cov == COV_FULL || g->cov == COV_TIED) {
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = i; j < d; j++)
-                c[tri_index(d, i, j)] = m[tri_index(d, i, j)] +
-                                        (i == j ? g->reg : 0.0);
-    } else if (g->cov == COV_DIAG) {
-        for (size_t i = 0; i < d; i++)
-            c[i] = m[tri_index(d, i, i)] + g->reg;
-    } else {
-        double t = 0;
-        for (size_t i = 0; i < d; i++)
-            t += m[tri_index(d, i, i)];
-        c[0] = t / (double)d + g->reg;
-    }
-}
-
+/* The weights here; the means and covariances in em_gauss_mstep, whose
+ * tied pool divides by the row count as the weights do. */
 static em_status gmm_mstep(void *state, const double *stats,
                            const unsigned char *fixed, double *th,
                            em_error *err)
 {
     (void)fixed;
     gmm *g = state;
-    size_t d = g->d;
     double n = stats[EM_STAT_NOBS];
-    double *m = calloc(g->tri, sizeof *m), *pool = calloc(g->tri, sizeof *m);
-    double *dm = calloc(d, sizeof *dm);
-    if (!m || !pool || !dm) {
-        free(m), free(pool), free(dm);
-        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    }
-    for (size_t k = 0; k < g->k; k++) {
-        const double *sk = stats + EM_STAT_HEADER + k * g->nstat_k;
-        th[k] = sk[0] / n;
-        if (!(sk[0] > 0))
-            continue; /* an empty component keeps its mean and covariance */
-        centred_moments(g, sk, dm, m);
-        for (size_t i = 0; i < d; i++)
-            th[off_mean(g, k) + i] += dm[i];
-        if (g->cov == COV_TIED)
-            for (size_t q = 0; q < g->tri; q++)
-                pool[q] += sk[0] * m[q] / n;
-        else
-            store_cov(g, m, th + off_cov(g, k));
-    }
-    if (g->cov == COV_TIED)
-        store_cov(g, pool, th + off_cov(g, 0));
-    free(m), free(pool), free(dm);
-    return EM_OK;
-}
-
-/* tr(S^-1 A) for S with Cholesky factor l, A full; x is d scratch. */
-static double trace_solve(const double *l, const double *a, size_t d,
-                          double *x)
-{
-    double t = 0;
-    for (size_t j = 0; j < d; j++) {
-        for (size_t i = 0; i < d; i++)
-            x[i] = a[i * d + j];
-        em_chol_forward(l, d, x);
-        em_chol_back(l, d, x);
-        t += x[j];
-    }
-    return t;
-}
-
-/* Component k's part of Q(theta | cur) up to constants:
- * N_k log w - N_k/2 [log|S| + tr(S^-1 (M + e e^T))], where M is the
- * centred second moment and e the distance from the weighted mean. */
-static double q_part(const gmm *g, const double *th, size_t k, double nk,
-                     const double *mbar, const double *m, double *s,
-                     double *a, double *x)
-{
-    size_t d = g->d;
-    const double *mu = th + off_mean(g, k);
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = i; j < d; j++)
-            a[i * d + j] = a[j * d + i] =
-                m[tri_index(d, i, j)] + (mbar[i] - mu[i]) * (mbar[j] - mu[j]);
-    expand_cov(g, th, k, s);
-    if (em_cholesky(s, d) != 0)
-        return NAN;
-    return em_xlogy(nk, th[k]) -
-           0.5 * nk * (em_chol_logdet(s, d) + trace_solve(s, a, d, x));
+    em_gauss_shape sh = shape_of(g);
+    for (size_t k = 0; k < g->k; k++)
+        th[k] = stats[EM_STAT_HEADER + k * g->nstat_k] / n;
+    return em_gauss_mstep(&sh, stats + EM_STAT_HEADER, n, th + off_mean(g, 0),
+                          th + off_cov(g, 0), err);
 }
 
 /* The gain in Q of the M-step (see em_model_type.q_gain): reg makes the
@@ -852,28 +746,10 @@ static double gmm_q_gain(const void *state, const double *stats,
                          const double *cur, const double *next)
 {
     const gmm *g = state;
-    if (g->reg == 0)
-        return 0; /* the exact M-step: no loss is allowed */
-    size_t d = g->d;
-    double *m = malloc(g->tri * sizeof *m), *s = malloc(d * d * sizeof *s);
-    double *a = malloc(d * d * sizeof *a), *x = malloc(d * sizeof *x);
-    double *dm = malloc(d * sizeof *dm), *mbar = malloc(d * sizeof *mbar);
-    double gain = NAN;
-    if (m && s && a && x && dm && mbar) {
-        gain = 0;
-        for (size_t k = 0; k < g->k; k++) {
-            const double *sk = stats + EM_STAT_HEADER + k * g->nstat_k;
-            if (!(sk[0] > 0))
-                continue;
-            centred_moments(g, sk, dm, m);
-            for (size_t i = 0; i < d; i++)
-                mbar[i] = cur[off_mean(g, k) + i] + dm[i];
-            gain += q_part(g, next, k, sk[0], mbar, m, s, a, x) -
-                    q_part(g, cur, k, sk[0], mbar, m, s, a, x);
-        }
-    }
-    free(m), free(s), free(a), free(x), free(dm), free(mbar);
-    return gain;
+    em_gauss_shape sh = shape_of(g);
+    em_gauss_point c = {cur, cur + off_mean(g, 0), cur + off_cov(g, 0)};
+    em_gauss_point x = {next, next + off_mean(g, 0), next + off_cov(g, 0)};
+    return em_gauss_q_gain(&sh, stats + EM_STAT_HEADER, &c, &x);
 }
 
 /* ---- starts ----------------------------------------------------------- */
@@ -980,7 +856,7 @@ static em_status start_from_centres(gmm *g, const double *cen,
             }
             for (size_t b = a; b < d; b++) {
                 double db = (isnan(x[b]) ? fill[b] : x[b]) - cen[kb * d + b];
-                sk[1 + d + tri_index(d, a, b)] += da * db;
+                sk[1 + d + em_gauss_tri(d, a, b)] += da * db;
             }
         }
     }
@@ -1000,7 +876,7 @@ static em_status start_from_centres(gmm *g, const double *cen,
 static void repair_start(gmm *g, const double *var, double *th)
 {
     double *s = malloc(g->d * g->d * sizeof *s);
-    size_t ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; s && k < ncomp; k++) {
         expand_cov(g, th, k, s);
         if (em_cholesky(s, g->d) == 0)
@@ -1010,12 +886,12 @@ static void repair_start(gmm *g, const double *var, double *th)
             c[i] = 0;
         for (size_t i = 0; i < g->d; i++) {
             double v = var[i] + g->reg;
-            if (g->cov == COV_DIAG)
+            if (g->cov == EM_COV_DIAG)
                 c[i] = v;
-            else if (g->cov == COV_SPHERICAL)
+            else if (g->cov == EM_COV_SPHERICAL)
                 c[0] += v / (double)g->d;
             else
-                c[tri_index(g->d, i, i)] = v;
+                c[em_gauss_tri(g->d, i, i)] = v;
         }
     }
     free(s);
@@ -1144,14 +1020,14 @@ static size_t gmm_to_free(const void *state, const double *th,
 {
     (void)fixed;
     const gmm *g = state;
-    size_t m = 0, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t m = 0, ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     for (size_t k = 0; k + 1 < g->k; k++)
         u[m++] = log(th[k]) - log(th[g->k - 1]);
     for (size_t i = 0; i < g->k * g->d; i++)
         u[m++] = th[off_mean(g, 0) + i];
     for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
         const double *c = th + off_cov(g, k);
-        if (g->cov == COV_FULL || g->cov == COV_TIED)
+        if (g->cov == EM_COV_FULL || g->cov == EM_COV_TIED)
             em_cov_to_free(c, g->d, u + m);
         else
             for (size_t i = 0; i < g->ncov; i++)
@@ -1167,7 +1043,7 @@ static void gmm_from_free(const void *state, const double *u,
 {
     (void)fixed;
     const gmm *g = state;
-    size_t m = 0, ncomp = g->cov == COV_TIED ? 1 : g->k;
+    size_t m = 0, ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
     double top = 0, sum = 0;
     for (size_t k = 0; k + 1 < g->k; k++)
         top = fmax(top, u[k]);
@@ -1180,7 +1056,7 @@ static void gmm_from_free(const void *state, const double *u,
         th[off_mean(g, 0) + i] = u[m++];
     for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
         double *c = th + off_cov(g, k);
-        if (g->cov == COV_FULL || g->cov == COV_TIED)
+        if (g->cov == EM_COV_FULL || g->cov == EM_COV_TIED)
             em_cov_from_free(u + m, g->d, c);
         else
             for (size_t i = 0; i < g->ncov; i++)

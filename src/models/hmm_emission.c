@@ -13,7 +13,7 @@
  * x - mu and the second moments of x - mu about the current mean, with a
  * missing coordinate entering through its conditional moments
  * (models/gauss.h), so the M-step is gmm's with the state probabilities
- * in place of responsibilities.
+ * in place of responsibilities: both call models/gauss_mstep.h.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@
 #include "core/numeric.h"
 #include "emfit/json.h"
 #include "models/free_coords.h"
+#include "models/gauss_mstep.h"
 #include "models/hmm.h"
 
 #define DEFAULT_REG 1e-6
@@ -32,6 +33,14 @@
 #define REG0_MAX_CONDITION 1e12
 
 static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
+
+/* hmm_cov and em_cov_kind both follow --cov's order, so one casts to the
+ * other. */
+_Static_assert((int)HMM_FULL == (int)EM_COV_FULL &&
+                   (int)HMM_DIAG == (int)EM_COV_DIAG &&
+                   (int)HMM_SPHERICAL == (int)EM_COV_SPHERICAL &&
+                   (int)HMM_TIED == (int)EM_COV_TIED,
+               "hmm_cov in em_cov_kind's order");
 
 /* ---- setup ------------------------------------------------------------ */
 
@@ -58,9 +67,9 @@ static em_status gaussian_settings(hmm_emission *e,
                             "handles",
                             k, d);
     e->tri = d * (d + 1) / 2;
-    e->ncov = e->cov == HMM_DIAG ? d : e->cov == HMM_SPHERICAL ? 1 : e->tri;
-    e->diag_stats = e->cov == HMM_DIAG || e->cov == HMM_SPHERICAL;
-    e->nstat_k = 1 + d + (e->diag_stats ? d : e->tri);
+    e->ncov = em_gauss_ncov((em_cov_kind)e->cov, d);
+    e->diag_stats = em_gauss_diag_stats((em_cov_kind)e->cov);
+    e->nstat_k = em_gauss_nstat((em_cov_kind)e->cov, d);
     e->nparams = k * d + (e->cov == HMM_TIED ? e->tri : k * e->ncov);
     e->nfree = e->nparams;
     e->nstats = k * e->nstat_k;
@@ -249,18 +258,8 @@ size_t hmm_emit_off_cov(const hmm_emission *e, size_t i)
 void hmm_emit_cov(const hmm_emission *e, const double *th, size_t i,
                   double *s)
 {
-    const double *c = th + hmm_emit_off_cov(e, i);
-    size_t d = e->d;
-    memset(s, 0, d * d * sizeof *s);
-    for (size_t a = 0; a < d; a++) {
-        if (e->cov == HMM_DIAG)
-            s[a * d + a] = c[a];
-        else if (e->cov == HMM_SPHERICAL)
-            s[a * d + a] = c[0];
-        else
-            for (size_t b = a; b < d; b++)
-                s[a * d + b] = s[b * d + a] = c[em_gauss_tri(d, a, b)];
-    }
+    em_gauss_cov_expand((em_cov_kind)e->cov, e->d,
+                        th + hmm_emit_off_cov(e, i), s);
 }
 
 /* ---- check and prepare ------------------------------------------------ */
@@ -612,72 +611,22 @@ void hmm_emit_add_block(const hmm_emission *e, const double *x, size_t n,
 
 /* ---- M-step ------------------------------------------------------------- */
 
-/* M = S2 / N - dm dm^T (packed) and dm = S1 / N, for one state. */
-static void centred_moments(const hmm_emission *e, const double *sk,
-                            double *dm, double *m)
+static em_gauss_shape shape_of(const hmm_emission *e)
 {
-    size_t d = e->d;
-    for (size_t a = 0; a < d; a++)
-        dm[a] = sk[1 + a] / sk[0];
-    for (size_t a = 0; a < d; a++)
-        for (size_t b = a; b < d; b++) {
-            size_t q = em_gauss_tri(d, a, b);
-            if (e->diag_stats)
-                m[q] = a == b ? sk[1 + d + a] / sk[0] - dm[a] * dm[a] : 0.0;
-            else
-                m[q] = sk[1 + d + q] / sk[0] - dm[a] * dm[b];
-        }
+    return (em_gauss_shape){(em_cov_kind)e->cov, e->d, e->k, e->reg};
 }
 
-/* Stores packed m (plus reg) as the structure's covariance at c. */
-static void store_cov(const hmm_emission *e, const double *m, double *c)
-{
-    size_t d = e->d;
-    if (e->cov == HMM_FULL || e->cov == HMM_TIED) {
-        for (size_t a = 0; a < d; a++)
-            for (size_t b = a; b < d; b++)
-                c[em_gauss_tri(d, a, b)] =
-                    m[em_gauss_tri(d, a, b)] + (a == b ? e->reg : 0.0);
-    } else if (e->cov == HMM_DIAG) {
-        for (size_t a = 0; a < d; a++)
-            c[a] = m[em_gauss_tri(d, a, a)] + e->reg;
-    } else {
-        double t = 0;
-        for (size_t a = 0; a < d; a++)
-            t += m[em_gauss_tri(d, a, a)];
-        c[0] = t / (double)d + e->reg;
-    }
-}
-
+/* A tied covariance pools the states by their share of the summed
+ * state probabilities. */
 em_status hmm_gaussian_mstep(const hmm_emission *e, const double *st,
-                                double *th, em_error *err)
+                             double *th, em_error *err)
 {
-    size_t d = e->d;
-    double *m = calloc(e->tri, sizeof *m), *pool = calloc(e->tri, sizeof *m);
-    double *dm = calloc(d, sizeof *dm), total = 0;
-    if (!m || !pool || !dm) {
-        free(m), free(pool), free(dm);
-        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    }
+    em_gauss_shape sh = shape_of(e);
+    double total = 0;
     for (size_t i = 0; i < e->k; i++)
         total += st[i * e->nstat_k];
-    for (size_t i = 0; i < e->k; i++) {
-        const double *sk = st + i * e->nstat_k;
-        if (!(sk[0] > 0))
-            continue; /* a state never seen keeps its emission */
-        centred_moments(e, sk, dm, m);
-        for (size_t a = 0; a < d; a++)
-            th[i * d + a] += dm[a];
-        if (e->cov == HMM_TIED)
-            for (size_t q = 0; q < e->tri; q++)
-                pool[q] += sk[0] * m[q] / total;
-        else
-            store_cov(e, m, th + hmm_emit_off_cov(e, i));
-    }
-    if (e->cov == HMM_TIED && total > 0)
-        store_cov(e, pool, th + hmm_emit_off_cov(e, 0));
-    free(m), free(pool), free(dm);
-    return EM_OK;
+    return em_gauss_mstep(&sh, st, total, th, th + hmm_emit_off_cov(e, 0),
+                          err);
 }
 
 em_status hmm_emit_mstep(const hmm_emission *e, const double *st,
@@ -699,65 +648,15 @@ em_status hmm_emit_mstep(const hmm_emission *e, const double *st,
     return hmm_gaussian_mstep(e, st, th, err);
 }
 
-/* tr(S^-1 A) for S with Cholesky factor l; x is d scratch. */
-static double trace_solve(const double *l, const double *a, size_t d,
-                          double *x)
-{
-    double t = 0;
-    for (size_t j = 0; j < d; j++) {
-        for (size_t i = 0; i < d; i++)
-            x[i] = a[i * d + j];
-        em_chol_forward(l, d, x);
-        em_chol_back(l, d, x);
-        t += x[j];
-    }
-    return t;
-}
-
-/* State i's part of Q at th, up to constants:
- * -N/2 [log|S| + tr(S^-1 (M + e e^T))], e the distance from the weighted
- * mean mbar to th's mean. */
-static double q_part(const hmm_emission *e, const double *th, size_t i,
-                     double n, const double *mbar, const double *m,
-                     double *s, double *a, double *x)
-{
-    size_t d = e->d;
-    const double *mu = th + i * d;
-    for (size_t p = 0; p < d; p++)
-        for (size_t q = p; q < d; q++)
-            a[p * d + q] = a[q * d + p] = m[em_gauss_tri(d, p, q)] +
-                                          (mbar[p] - mu[p]) * (mbar[q] - mu[q]);
-    hmm_emit_cov(e, th, i, s);
-    if (em_cholesky(s, d) != 0)
-        return NAN;
-    return -0.5 * n * (em_chol_logdet(s, d) + trace_solve(s, a, d, x));
-}
-
 double hmm_emit_q_gain(const hmm_emission *e, const double *st,
                        const double *cur, const double *next)
 {
-    if (e->kind == HMM_CATEGORICAL || e->reg == 0)
+    if (e->kind == HMM_CATEGORICAL)
         return 0;
-    size_t d = e->d;
-    double *m = malloc(e->tri * sizeof *m), *s = malloc(d * d * sizeof *s);
-    double *a = malloc(d * d * sizeof *a), *x = malloc(d * sizeof *x);
-    double *dm = malloc(d * sizeof *dm), *mbar = malloc(d * sizeof *mbar);
-    double gain = NAN;
-    if (m && s && a && x && dm && mbar) {
-        gain = 0;
-        for (size_t i = 0; i < e->k; i++) {
-            const double *sk = st + i * e->nstat_k;
-            if (!(sk[0] > 0))
-                continue;
-            centred_moments(e, sk, dm, m);
-            for (size_t p = 0; p < d; p++)
-                mbar[p] = cur[i * d + p] + dm[p];
-            gain += q_part(e, next, i, sk[0], mbar, m, s, a, x) -
-                    q_part(e, cur, i, sk[0], mbar, m, s, a, x);
-        }
-    }
-    free(m), free(s), free(a), free(x), free(dm), free(mbar);
-    return gain;
+    em_gauss_shape sh = shape_of(e);
+    em_gauss_point c = {NULL, cur, cur + hmm_emit_off_cov(e, 0)};
+    em_gauss_point x = {NULL, next, next + hmm_emit_off_cov(e, 0)};
+    return em_gauss_q_gain(&sh, st, &c, &x);
 }
 
 /* ---- result ------------------------------------------------------------- */
