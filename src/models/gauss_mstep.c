@@ -8,6 +8,34 @@
 #include "core/numeric.h"
 #include "models/gauss.h"
 
+#define DEFAULT_REG 1e-6
+
+static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
+
+em_status em_gauss_settings(const em_model_config *cfg, em_cov_kind *kind,
+                            double *reg, em_error *err)
+{
+    int found = !cfg->cov;
+    *kind = EM_COV_FULL;
+    for (int c = 0; cfg->cov && c < 4; c++)
+        if (strcmp(cfg->cov, cov_names[c]) == 0)
+            *kind = (em_cov_kind)c, found = 1;
+    if (!found)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--cov must be full, diag, spherical or tied, "
+                            "not \"%s\"",
+                            cfg->cov);
+    *reg = cfg->has_reg ? cfg->reg : DEFAULT_REG;
+    if (!(*reg >= 0 && isfinite(*reg)))
+        return em_error_set(err, EM_ERR_ARG, "--reg must be >= 0");
+    return EM_OK;
+}
+
+const char *em_cov_name(em_cov_kind kind)
+{
+    return cov_names[kind];
+}
+
 int em_gauss_diag_stats(em_cov_kind kind)
 {
     return kind == EM_COV_DIAG || kind == EM_COV_SPHERICAL;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "emfit/error.h"
+#include "emfit/model.h"
 
 /* In --cov's order: "full", "diag", "spherical", "tied". */
 typedef enum {
@@ -46,6 +47,14 @@ typedef struct em_gauss_shape {
 typedef struct em_gauss_point {
     const double *w, *mean, *cov;
 } em_gauss_point;
+
+/* The structure and reg that --cov and --reg ask for: full and 1e-6 when
+ * not given; EM_ERR_ARG for another name or a negative reg. */
+em_status em_gauss_settings(const em_model_config *cfg, em_cov_kind *kind,
+                            double *reg, em_error *err);
+
+/* The name --cov gives kind. */
+const char *em_cov_name(em_cov_kind kind);
 
 /* 1 when the structure needs only the diagonal of S2 (diag, spherical). */
 int em_gauss_diag_stats(em_cov_kind kind);

@@ -46,11 +46,9 @@
 #include "models/gmm_block.h"
 #include "models/models.h"
 
-static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
 static const char *const gmm_options[] = {
     "components", "cov", "reg", "init", "restarts", "criterion", NULL};
 
-#define DEFAULT_REG 1e-6
 
 typedef struct gmm {
     const em_table *data;
@@ -163,19 +161,9 @@ static em_status parse_settings(const em_model_config *cfg, gmm *g,
                                 em_error *err)
 {
     g->k = cfg->k ? cfg->k : 1;
-    g->cov = EM_COV_FULL;
-    int found = !cfg->cov;
-    for (int c = 0; cfg->cov && c < 4; c++)
-        if (strcmp(cfg->cov, cov_names[c]) == 0)
-            g->cov = (em_cov_kind)c, found = 1;
-    if (!found)
-        return em_error_set(err, EM_ERR_ARG,
-                            "--cov must be full, diag, spherical or tied, "
-                            "not \"%s\"",
-                            cfg->cov);
-    g->reg = cfg->has_reg ? cfg->reg : DEFAULT_REG;
-    if (!(g->reg >= 0 && isfinite(g->reg)))
-        return em_error_set(err, EM_ERR_ARG, "--reg must be >= 0");
+    em_status st = em_gauss_settings(cfg, &g->cov, &g->reg, err);
+    if (st != EM_OK)
+        return st;
     g->init_random = cfg->init && strcmp(cfg->init, "random") == 0;
     if (cfg->init && !g->init_random && strcmp(cfg->init, "kmeans++") != 0)
         return em_error_set(err, EM_ERR_ARG,

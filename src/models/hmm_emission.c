@@ -26,13 +26,11 @@
 #include "models/gauss_mstep.h"
 #include "models/hmm.h"
 
-#define DEFAULT_REG 1e-6
 #define MAX_NAME 96
 
 /* Without reg a covariance may drift to singular; refuse past this. */
 #define REG0_MAX_CONDITION 1e12
 
-static const char *const cov_names[] = {"full", "diag", "spherical", "tied"};
 
 /* hmm_cov and em_cov_kind both follow --cov's order, so one casts to the
  * other. */
@@ -47,24 +45,17 @@ _Static_assert((int)HMM_FULL == (int)EM_COV_FULL &&
 static em_status gaussian_settings(hmm_emission *e,
                                    const em_model_config *cfg, em_error *err)
 {
-    int found = !cfg->cov;
-    e->cov = HMM_FULL;
-    for (int c = 0; cfg->cov && c < 4; c++)
-        if (strcmp(cfg->cov, cov_names[c]) == 0)
-            e->cov = (hmm_cov)c, found = 1;
-    if (!found)
-        return em_error_set(err, EM_ERR_ARG,
-                            "--cov must be full, diag, spherical or tied, "
-                            "not \"%s\"",
-                            cfg->cov);
-    e->reg = cfg->has_reg ? cfg->reg : DEFAULT_REG;
-    if (!(e->reg >= 0 && isfinite(e->reg)))
-        return em_error_set(err, EM_ERR_ARG, "--reg must be >= 0");
+    em_cov_kind kind;
+    em_status st = em_gauss_settings(cfg, &kind, &e->reg, err);
+    if (st != EM_OK)
+        return st;
+    e->cov = (hmm_cov)kind;
     size_t d = e->d, k = e->k;
-    if (d > 1000 || (double)k * d * d > 1e9)
+    /* as gmm: each K x D x D array at most 800 MB */
+    if (d > 1000 || (double)k * d * d > 1e8)
         return em_error_set(err, EM_ERR_ARG,
                             "%zu states in %zu dimensions is more than emfit "
-                            "handles",
+                            "handles (K x D x D at most 1e8)",
                             k, d);
     e->tri = d * (d + 1) / 2;
     e->ncov = em_gauss_ncov((em_cov_kind)e->cov, d);
@@ -689,7 +680,8 @@ void hmm_emit_json(const hmm_emission *e, const double *th, FILE *f)
     }
     size_t d = e->d;
     double *s = malloc(d * d * sizeof *s);
-    fprintf(f, "    \"cov\": \"%s\",\n    \"means\": [", cov_names[e->cov]);
+    fprintf(f, "    \"cov\": \"%s\",\n    \"means\": [",
+            em_cov_name((em_cov_kind)e->cov));
     for (size_t i = 0; i < e->k; i++) {
         fputs(i ? ", " : "", f);
         json_vector(f, th + i * d, d);
