@@ -1,6 +1,7 @@
 #include "core/linalg.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 size_t em_cholesky(double *a, size_t n)
 {
@@ -109,4 +110,15 @@ double em_chol_condition(const double *l, size_t n, double *work)
     }
     double c = big * inv;
     return isfinite(c) ? c : INFINITY; /* NaN when a solve overflowed */
+}
+
+double em_chol_worst_condition(const double *l, size_t count, size_t n)
+{
+    double *work = malloc(2 * n * sizeof *work), worst = 0;
+    if (!work)
+        return INFINITY;
+    for (size_t i = 0; i < count; i++)
+        worst = fmax(worst, em_chol_condition(l + i * n * n, n, work));
+    free(work);
+    return worst;
 }

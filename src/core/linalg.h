@@ -26,4 +26,8 @@ void em_chol_back(const double *l, size_t n, double *y);
  * only underestimate, and is meant to tell 1e4 from 1e14, not to be exact. */
 double em_chol_condition(const double *l, size_t n, double *work);
 
+/* The largest em_chol_condition among count factors stored one after
+ * another (n x n each); infinity when scratch memory cannot be had. */
+double em_chol_worst_condition(const double *l, size_t count, size_t n);
+
 #endif

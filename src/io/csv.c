@@ -10,6 +10,7 @@
  * UTF-8 byte order mark is not counted in the columns of the first line.
  */
 #include "emfit/csv.h"
+#include "core/text.h"
 #include "io/decimal.h"
 #include "io/readall.h"
 
@@ -98,15 +99,6 @@ static void *grow(void *ptr, size_t *cap, size_t need, size_t el)
     if (q)
         *cap = c;
     return q;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
 }
 
 static em_status nomem(parser *p)
@@ -1011,13 +1003,13 @@ static em_status read_rows(parser *p)
 static em_status make_table(parser *p)
 {
     em_table *t = p->t;
-    t->source = dup_str(p->name);
+    t->source = em_strdup(p->name);
     t->names = calloc(p->nsel, sizeof *t->names);
     if (!t->source || !t->names)
         return nomem(p);
     t->ncols = p->nsel;
     for (size_t j = 0; j < p->nsel; j++)
-        if (!(t->names[j] = dup_str(hname(p, p->sel[j]))))
+        if (!(t->names[j] = em_strdup(hname(p, p->sel[j]))))
             return nomem(p);
     if (p->nsel > SIZE_MAX / sizeof(double))
         return nomem(p);

@@ -39,6 +39,7 @@
 #include "core/numeric.h"
 #include "core/rng.h"
 #include "core/scale.h"
+#include "core/text.h"
 #include "emfit/json.h"
 #include "models/gauss.h"
 #include "models/gauss_mstep.h"
@@ -99,11 +100,7 @@ static char *format_name(const char *fmt, size_t a, size_t b, size_t c)
 {
     char buf[64];
     snprintf(buf, sizeof buf, fmt, a, b, c);
-    size_t n = strlen(buf) + 1;
-    char *s = malloc(n);
-    if (s)
-        memcpy(s, buf, n);
-    return s;
+    return em_strdup(buf);
 }
 
 static int make_names(gmm *g)
@@ -401,15 +398,8 @@ static em_status gmm_check(const void *state, const double *th, size_t *bad,
 static double gmm_condition(const void *state)
 {
     const gmm *g = state;
-    double *work = malloc(2 * g->d * sizeof *work), worst = 0;
-    if (!work)
-        return INFINITY;
-    size_t ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
-    for (size_t k = 0; k < ncomp; k++)
-        worst = fmax(worst, em_chol_condition(g->chol + k * g->d * g->d,
-                                              g->d, work));
-    free(work);
-    return worst;
+    return em_chol_worst_condition(g->chol, g->cov == EM_COV_TIED ? 1 : g->k,
+                                   g->d);
 }
 
 /* Without reg nothing bounds a collapsing covariance away from singular,

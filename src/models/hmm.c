@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "core/scale.h"
+#include "core/text.h"
 #include "emfit/json.h"
 #include "models/hmm.h"
 #include "models/models.h"
@@ -193,27 +194,18 @@ static em_status setup_emission(hmm *h, const em_model_config *cfg,
     return st;
 }
 
-static char *dup_name(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int make_names(hmm *h)
 {
     size_t k = h->k, p = 0;
     char buf[64];
     for (size_t i = 0; i < k; i++) {
         snprintf(buf, sizeof buf, "start_%zu", i + 1);
-        h->names[p++] = dup_name(buf);
+        h->names[p++] = em_strdup(buf);
     }
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < k; j++) {
             snprintf(buf, sizeof buf, "trans_%zu_%zu", i + 1, j + 1);
-            h->names[p++] = dup_name(buf);
+            h->names[p++] = em_strdup(buf);
         }
     for (size_t i = 0; i < p; i++)
         if (!h->names[i])

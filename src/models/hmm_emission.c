@@ -21,6 +21,7 @@
 
 #include "core/linalg.h"
 #include "core/numeric.h"
+#include "core/text.h"
 #include "emfit/json.h"
 #include "models/free_coords.h"
 #include "models/gauss_mstep.h"
@@ -167,15 +168,6 @@ static int plain_name(const char *s)
     return 1;
 }
 
-static char *dup_name(const char *buf)
-{
-    size_t n = strlen(buf) + 1;
-    char *s = malloc(n);
-    if (s)
-        memcpy(s, buf, n);
-    return s;
-}
-
 static size_t categorical_names(const hmm_emission *e, char **names)
 {
     int plain = 1;
@@ -190,7 +182,7 @@ static size_t categorical_names(const hmm_emission *e, char **names)
                          e->symbols[s]);
             else
                 snprintf(buf, sizeof buf, "emit_%zu_%zu", i + 1, s + 1);
-            names[p++] = dup_name(buf);
+            names[p++] = em_strdup(buf);
         }
     return p;
 }
@@ -202,17 +194,17 @@ static size_t gaussian_names(const hmm_emission *e, char **names)
     for (size_t i = 0; i < e->k; i++)
         for (size_t c = 0; c < d; c++) {
             snprintf(buf, sizeof buf, "mean%zu_%zu", i + 1, c + 1);
-            names[p++] = dup_name(buf);
+            names[p++] = em_strdup(buf);
         }
     size_t nblocks = e->cov == HMM_TIED ? 1 : e->k;
     for (size_t i = 0; i < nblocks; i++) {
         if (e->cov == HMM_SPHERICAL) {
             snprintf(buf, sizeof buf, "var%zu", i + 1);
-            names[p++] = dup_name(buf);
+            names[p++] = em_strdup(buf);
         }
         for (size_t c = 0; e->cov == HMM_DIAG && c < d; c++) {
             snprintf(buf, sizeof buf, "var%zu_%zu", i + 1, c + 1);
-            names[p++] = dup_name(buf);
+            names[p++] = em_strdup(buf);
         }
         for (size_t a = 0; (e->cov == HMM_FULL || e->cov == HMM_TIED) && a < d;
              a++)
@@ -222,7 +214,7 @@ static size_t gaussian_names(const hmm_emission *e, char **names)
                 else
                     snprintf(buf, sizeof buf, "cov%zu_%zu_%zu", i + 1, a + 1,
                              b + 1);
-                names[p++] = dup_name(buf);
+                names[p++] = em_strdup(buf);
             }
     }
     return p;
@@ -311,15 +303,8 @@ double hmm_emit_condition(const hmm_emission *e)
 {
     if (e->kind == HMM_CATEGORICAL)
         return 0;
-    double *work = malloc(2 * e->d * sizeof *work), worst = 0;
-    if (!work)
-        return INFINITY;
-    size_t nblocks = e->cov == HMM_TIED ? 1 : e->k;
-    for (size_t i = 0; i < nblocks; i++)
-        worst = fmax(worst, em_chol_condition(e->chol + i * e->d * e->d,
-                                              e->d, work));
-    free(work);
-    return worst;
+    return em_chol_worst_condition(e->chol, e->cov == HMM_TIED ? 1 : e->k,
+                                   e->d);
 }
 
 em_status hmm_emit_prepare(hmm_emission *e, const double *th, em_error *err)
