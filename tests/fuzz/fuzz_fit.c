@@ -52,7 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     em_table t = {0};
     em_model m = {0};
-    double *theta = NULL;
     em_error err;
     if (em_csv_read_buffer((const char *)data + 2, size - 2, "fuzz.csv", NULL,
                            &t, &err) != EM_OK)
@@ -63,33 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     if (em_model_create(type, &cfg, &t, &m, &err) != EM_OK)
         goto done;
-    theta = calloc(m.info.nparams, sizeof *theta);
-    CHECK(theta != NULL);
-    em_status st = type->init(m.state, data[1], theta, &err);
-    if (st != EM_OK) {
-        fuzz_check_error("init", &err);
-        goto done;
-    }
-
-    em_fit_options opt;
-    em_fit_options_default(&opt);
-    opt.max_iter = 30;
-    opt.tol = 1e-8;
-    em_fit_result res;
-    st = em_fit(&m, theta, &opt, &res, &err);
-    if (st != EM_OK) {
-        fuzz_check_error("em_fit", &err);
-        goto done;
-    }
-    CHECK(isfinite(res.loglik) && isfinite(res.aic) && isfinite(res.bic));
-    CHECK(res.iterations <= opt.max_iter);
-    CHECK(res.nobs == m.info.nunits - m.info.nskipped);
-    for (size_t i = 0; i < m.info.nparams; i++)
-        CHECK(isfinite(theta[i]));
-    size_t bad;
-    CHECK(type->check(m.state, theta, &bad, &err) == EM_OK);
+    fuzz_fit_model(&m, data[1], 1);
 done:
-    free(theta);
     em_model_free(&m);
     em_table_free(&t);
     return 0;
