@@ -67,6 +67,21 @@ em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
                              const em_csv_options *opt, em_table *out,
                              em_error *err);
 
+/* Called by em_csv_read_batches with each run of rows: batch holds them
+ * (its values, lines and first_line; names and levels as read so far).
+ * Anything but EM_OK stops the reading with that status and err. */
+typedef em_status (*em_csv_batch_fn)(void *ctx, const em_table *batch,
+                                     em_error *err);
+
+/* As em_csv_read_file, but the rows are not kept: they go to batch in
+ * runs of as many rows as fit in run_bytes of values (at least one; the
+ * last run may be shorter), so memory holds one run.  On success *head has the names, source and levels, nrows counts
+ * every row, and values and lines are NULL.  A parse error may come after
+ * some runs were handed over. */
+em_status em_csv_read_batches(const char *path, const em_csv_options *opt,
+                              size_t run_bytes, em_csv_batch_fn batch,
+                              void *ctx, em_table *head, em_error *err);
+
 /* Writes s as one CSV field, quoted (with "" for a quote) when it holds a
  * comma, quote or line break. */
 void em_csv_write_field(FILE *f, const char *s);

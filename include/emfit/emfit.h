@@ -3,6 +3,7 @@
 #ifndef EMFIT_EMFIT_H
 #define EMFIT_EMFIT_H
 
+#include "emfit/cache.h"
 #include "emfit/csv.h"
 #include "emfit/driver.h"
 #include "emfit/error.h"

@@ -214,6 +214,12 @@ typedef struct em_model_type {
     /* 1 when every selected column is read as text symbols (the CSV
      * reader's em_csv_options.symbols), not as numbers. */
     int symbols;
+
+    /* 1 when the model's memory does not grow with the rows: it keeps
+     * nothing per row and reads the table only as it walks it, so a table
+     * mapped from a cache (emfit/cache.h) lets it fit data larger than
+     * memory (--stream). */
+    int streamable;
 } em_model_type;
 
 /* A model instance: its type, its state and what it told the driver. */

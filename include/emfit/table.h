@@ -24,6 +24,11 @@ typedef struct em_table {
      * symbols. */
     char ***levels;
     size_t *nlevels;
+    /* Non-NULL when values and lines point into a read-only mapping of a
+     * binary cache (emfit/cache.h) of map_len bytes, which em_table_free
+     * unmaps instead of freeing them. */
+    void *map;
+    size_t map_len;
 } em_table;
 
 /* The value at row i, column j. */

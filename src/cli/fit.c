@@ -243,6 +243,30 @@ static size_t sequence_column(const cli_options *opt, const em_table *t)
     return (size_t)strtoul(opt->sequence_id, NULL, 10);
 }
 
+/* Reads the input for --stream: mapped from its cache. */
+static em_status map_data(const cli_options *opt, const em_model_type *type,
+                          const em_csv_options *csv, em_table *data,
+                          em_error *err)
+{
+    if (!type->streamable)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the %s model cannot stream (--stream, --cache): "
+                            "%s",
+                            type->name,
+                            type->symbols
+                                ? "its columns are symbols, which the cache "
+                                  "does not hold"
+                                : "it keeps per-row state for each whole "
+                                  "sequence");
+    int reused = 0;
+    em_status st = em_cache_open(opt->input, csv, opt->cache, data, &reused,
+                                 err);
+    if (st == EM_OK && reused)
+        cli_note(opt, "%s is up to date: %s was not parsed again",
+                 opt->cache, opt->input);
+    return st;
+}
+
 /* Reads the input.  The hmm reads its sequence id, and a categorical
  * emission's column, as symbols (any text), and learns where the
  * sequence id is; it needs -k. */
@@ -254,6 +278,8 @@ static em_status read_data(const cli_options *opt, const em_model_type *type,
                           .columns = opt->columns};
     if (type->symbols)
         csv.symbols = "*";
+    if (opt->stream)
+        return map_data(opt, type, &csv, data, err);
     if (!em_model_accepts(type, "emission"))
         return em_csv_read_file(opt->input, &csv, data, err);
     if (!opt->k_min)

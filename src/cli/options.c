@@ -36,6 +36,8 @@ enum {
     OPT_POSTERIORS,
     OPT_SE,
     OPT_ACCEL,
+    OPT_STREAM,
+    OPT_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +78,8 @@ static const struct option long_options[] = {
     {"posteriors", required_argument, NULL, OPT_POSTERIORS},
     {"se", no_argument, NULL, OPT_SE},
     {"accel", required_argument, NULL, OPT_ACCEL},
+    {"stream", no_argument, NULL, OPT_STREAM},
+    {"cache", required_argument, NULL, OPT_CACHE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -103,6 +107,13 @@ void cli_usage(FILE *f)
 "  -d, --delimiter C      field separator: one character, or 'tab'\n"
 "                         (default ',')\n"
 "  Missing values are empty fields, NA, NaN or nan.\n"
+"      --stream           keep the data out of memory: parse FILE once into\n"
+"                         a binary cache and map it, so each iteration\n"
+"                         reads the values again from there (bvn, mvn,\n"
+"                         gmm, three-coin, mixed-normal); same fit\n"
+"      --cache PATH       --stream with the cache kept at PATH; a later run\n"
+"                         on the same unchanged FILE reuses it unparsed\n"
+"                         (default: a temporary file, removed at exit)\n"
 "\n"
 "Fitting:\n"
 "  -n, --max-iter N       at most N EM iterations (default %d); 0 only\n"
@@ -490,6 +501,11 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
                                 "--accel must be none or squarem, not \"%s\"",
                                 arg);
         return EM_OK;
+    case OPT_STREAM: opt->stream = 1; return EM_OK;
+    case OPT_CACHE:
+        opt->stream = 1;
+        opt->cache = arg;
+        return EM_OK;
     case 'q': opt->quiet = 1; return EM_OK;
     case 'h': opt->help = 1; return EM_OK;
     case 'V': opt->version = 1; return EM_OK;
@@ -550,6 +566,12 @@ static em_status check_batch(const cli_options *opt, em_error *err)
                                 "--output-dir DIR names each input's trace, "
                                 "result and plot",
                                 names[i]);
+    if (opt->cache)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--cache names one file, but this is a batch "
+                            "run (several inputs or --output-dir): use "
+                            "--stream, which gives each input a temporary "
+                            "cache");
     for (size_t i = 0; i < opt->ninputs; i++)
         if (strcmp(opt->inputs[i], "-") == 0)
             return em_error_set(err, EM_ERR_ARG,

@@ -60,6 +60,8 @@ typedef struct cli_options {
     const char *plot;      /* SVG of the fit */
     int se;                /* --se: standard errors */
     em_accel accel;        /* --accel */
+    int stream;            /* --stream (or --cache) */
+    const char *cache;     /* --cache PATH, or NULL */
     /* Set per file in a batch: the trace goes to trace_path (opened at
      * its first row) instead of stdout, and notes name label. */
     const char *trace_path;

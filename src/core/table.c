@@ -1,6 +1,7 @@
 #include "emfit/table.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 void em_table_free(em_table *t)
 {
@@ -16,8 +17,12 @@ void em_table_free(em_table *t)
     }
     free(t->levels);
     free(t->nlevels);
-    free(t->values);
-    free(t->lines);
+    if (t->map) {
+        munmap(t->map, t->map_len);
+    } else {
+        free(t->values);
+        free(t->lines);
+    }
     free(t->source);
     *t = (em_table){0};
 }

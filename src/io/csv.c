@@ -67,6 +67,11 @@ typedef struct parser {
     size_t row_bytes;       /* bytes of one row of t->values */
     unsigned char *is_sym;  /* per output column: read as symbols */
     struct sym_index *idx;  /* per output column: its symbols, hashed */
+    em_csv_batch_fn batch;  /* NULL: keep every row in t */
+    void *batch_ctx;
+    size_t batch_bytes;     /* values handed to batch at a time ... */
+    size_t batch_rows;      /* ... as rows, once the row size is known */
+    size_t done_rows;       /* rows already handed over */
 } parser;
 
 /* The symbols of one column met so far: an open-addressing hash table of
@@ -918,6 +923,20 @@ static em_status note_line(parser *p, long line)
     return EM_OK;
 }
 
+/* Gives the rows gathered so far to the batch callback and starts the
+ * table afresh, keeping its capacity (and its line array, if any, which
+ * note_line refills row by row). */
+static em_status hand_over(parser *p)
+{
+    em_table *t = p->t;
+    if (t->nrows == 0)
+        return EM_OK;
+    em_status st = p->batch(p->batch_ctx, t, p->err);
+    p->done_rows += t->nrows;
+    t->nrows = 0;
+    return st;
+}
+
 /* Called at the start of a field past the header's count: counts the rest
  * of the row for the message and reports it at that field. */
 static em_status too_many(parser *p)
@@ -975,7 +994,7 @@ static em_status read_row(parser *p)
     p->t->nrows++;
     if (p->pos < p->len)
         newline(p);
-    return EM_OK;
+    return p->batch && p->t->nrows == p->batch_rows ? hand_over(p) : EM_OK;
 }
 
 static em_status read_rows(parser *p)
@@ -990,11 +1009,11 @@ static em_status read_rows(parser *p)
         if (end)
             break;
     }
-    if (p->t->nrows == 0)
+    if (p->t->nrows == 0 && p->done_rows == 0)
         return em_error_at(p->err, EM_ERR_PARSE, p->name,
                            p->header_end_line + 1, 1,
                            "no data rows after the header");
-    return EM_OK;
+    return p->batch ? hand_over(p) : EM_OK;
 }
 
 /* ---- driver ---------------------------------------------------------- */
@@ -1014,6 +1033,9 @@ static em_status make_table(parser *p)
     if (p->nsel > SIZE_MAX / sizeof(double))
         return nomem(p);
     p->row_bytes = p->nsel * sizeof(double);
+    p->batch_rows = p->row_bytes && p->batch_bytes / p->row_bytes > 1
+                        ? p->batch_bytes / p->row_bytes
+                        : 1;
     return EM_OK;
 }
 
@@ -1072,12 +1094,26 @@ static em_status get_delim(const em_csv_options *opt, char *delim,
     return EM_OK;
 }
 
+/* How rows leave the reader: all kept in the table (batch NULL), or
+ * handed to batch in runs of batch_rows. */
+typedef struct row_sink {
+    em_csv_batch_fn batch;
+    void *ctx;
+    size_t bytes;
+} row_sink;
+
 /* Parses from buf[0, len) or, when in is set, from in; fills out. */
 static em_status run(const char *buf, size_t len, FILE *in, const char *name,
-                     const em_csv_options *opt, em_table *out, em_error *err)
+                     const em_csv_options *opt, const row_sink *sink,
+                     em_table *out, em_error *err)
 {
     *out = (em_table){0};
     parser p = {0};
+    if (sink) {
+        p.batch = sink->batch;
+        p.batch_ctx = sink->ctx;
+        p.batch_bytes = sink->bytes;
+    }
     em_status st = get_delim(opt, &p.delim, err);
     if (st != EM_OK)
         return st;
@@ -1101,10 +1137,19 @@ static em_status run(const char *buf, size_t len, FILE *in, const char *name,
     free(p.sel);
     free(p.map);
     free_symbols(&p);
-    if (st != EM_OK)
+    if (st != EM_OK) {
         em_table_free(out);
-    else
+    } else if (p.batch) {
+        /* the rows are gone: what remains describes them all */
+        free(out->values);
+        free(out->lines);
+        out->values = NULL;
+        out->lines = NULL;
+        out->nrows = p.done_rows;
+        out->first_line = 0;
+    } else {
         shrink_table(out);
+    }
     return st;
 }
 
@@ -1118,7 +1163,7 @@ em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
     *out = (em_table){0};
     if (!buf && len)
         return em_error_set(err, EM_ERR_ARG, "no input buffer given");
-    return run(buf, len, NULL, name, opt, out, err);
+    return run(buf, len, NULL, name, opt, NULL, out, err);
 }
 
 em_status em_csv_read_stream(FILE *f, const char *name,
@@ -1130,7 +1175,7 @@ em_status em_csv_read_stream(FILE *f, const char *name,
         *out = (em_table){0};
     if (!f || !out)
         return em_error_set(err, EM_ERR_ARG, "no stream or output given");
-    return run(NULL, 0, f, name, opt, out, err);
+    return run(NULL, 0, f, name, opt, NULL, out, err);
 }
 
 em_status em_csv_read_file(const char *path, const em_csv_options *opt,
@@ -1146,7 +1191,28 @@ em_status em_csv_read_file(const char *path, const em_csv_options *opt,
     em_status st = em_open_input(path, &f, &name, err);
     if (st != EM_OK)
         return st;
-    st = run(NULL, 0, f, name, opt, out, err);
+    st = run(NULL, 0, f, name, opt, NULL, out, err);
+    em_close_input(f);
+    return st;
+}
+
+em_status em_csv_read_batches(const char *path, const em_csv_options *opt,
+                              size_t run_bytes, em_csv_batch_fn batch,
+                              void *ctx, em_table *head, em_error *err)
+{
+    em_error_clear(err);
+    if (head)
+        *head = (em_table){0};
+    if (!path || !head || !batch)
+        return em_error_set(err, EM_ERR_ARG,
+                            "no file name, output, callback or batch size");
+    const char *name;
+    FILE *f;
+    em_status st = em_open_input(path, &f, &name, err);
+    if (st != EM_OK)
+        return st;
+    row_sink sink = {.batch = batch, .ctx = ctx, .bytes = run_bytes};
+    st = run(NULL, 0, f, name, opt, &sink, head, err);
     em_close_input(f);
     return st;
 }

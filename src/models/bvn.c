@@ -257,4 +257,5 @@ const em_model_type em_model_bvn = {
     .components2d = bvn_components2d,
     .to_free = bvn_to_free,
     .from_free = bvn_from_free,
+    .streamable = 1,
 };

@@ -39,6 +39,7 @@
 #include "core/numeric.h"
 #include "core/rng.h"
 #include "core/scale.h"
+#include "core/scratch.h"
 #include "core/text.h"
 #include "emfit/json.h"
 #include "models/gauss.h"
@@ -880,8 +881,8 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
 {
     gmm *g = state;
     size_t d = g->d, nr = 0;
-    size_t *rows = malloc(g->n * sizeof *rows);
-    double *best = malloc(g->n * sizeof *best);
+    size_t *rows = em_row_scratch(g->data, g->n, sizeof *rows);
+    double *best = em_row_scratch(g->data, g->n, sizeof *best);
     double *cen = malloc(g->k * d * sizeof *cen);
     double *mean = malloc(d * sizeof *mean), *var = malloc(d * sizeof *var);
     em_status st = EM_OK;
@@ -907,7 +908,8 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
         if (st == EM_OK)
             repair_start(g, var, th);
     }
-    free(rows), free(best), free(cen), free(mean), free(var);
+    em_row_scratch_free(rows), em_row_scratch_free(best);
+    free(cen), free(mean), free(var);
     return st;
 }
 
@@ -1063,4 +1065,5 @@ const em_model_type em_model_gmm = {
     .density1d = gmm_density1d,
     .to_free = gmm_to_free,
     .from_free = gmm_from_free,
+    .streamable = 1,
 };

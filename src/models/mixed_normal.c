@@ -305,4 +305,5 @@ const em_model_type em_model_mixed_normal = {
     .to_free = mn_to_free,
     .from_free = mn_from_free,
     .fixable = 1,
+    .streamable = 1,
 };

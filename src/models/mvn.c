@@ -781,4 +781,5 @@ const em_model_type em_model_mvn = {
     .density1d = mvn_density1d,
     .to_free = mvn_to_free,
     .from_free = mvn_from_free,
+    .streamable = 1,
 };

@@ -32,19 +32,27 @@ enum { SMU = EM_STAT_HEADER, SMUH, SMUN, SNUH, SNUN, STATS_END };
 static const char *const param_names[NPARAMS] = {"pi", "p", "q"};
 
 typedef struct three_coin {
-    size_t nrows;
-    double *heads, *tosses; /* per row; tosses 0 marks a skipped row */
+    const em_table *data; /* read row by row, never copied (--stream) */
     double th[NPARAMS];
 } three_coin;
 
-/* Counts heads and tosses per row; any value but 0, 1 or missing is a data
- * error at the row's line. */
-static em_status count_tosses(const em_table *t, three_coin *c,
-                              size_t *nskipped, em_error *err)
+/* The heads *h and tosses *n of row i (n = 0: the row is skipped). */
+static void row_counts(const em_table *t, size_t i, double *h, double *n)
+{
+    const double *x = t->values + i * t->ncols;
+    *h = 0, *n = 0;
+    for (size_t j = 0; j < t->ncols; j++)
+        if (!isnan(x[j]))
+            *h += x[j], *n += 1;
+}
+
+/* Any value but 0, 1 or missing is a data error at the row's line. */
+static em_status count_tosses(const em_table *t, size_t *nskipped,
+                              em_error *err)
 {
     size_t skipped = 0;
     for (size_t i = 0; i < t->nrows; i++) {
-        double h = 0, n = 0;
+        int any = 0;
         for (size_t j = 0; j < t->ncols; j++) {
             double v = em_table_at(t, i, j);
             if (isnan(v))
@@ -55,10 +63,9 @@ static em_status count_tosses(const em_table *t, three_coin *c,
                                    "column \"%s\": %g is not a toss result "
                                    "(0 or 1)",
                                    t->names[j], v);
-            h += v, n += 1;
+            any = 1;
         }
-        c->heads[i] = h, c->tosses[i] = n;
-        skipped += n == 0;
+        skipped += !any;
     }
     *nskipped = skipped;
     if (skipped == t->nrows)
@@ -68,12 +75,7 @@ static em_status count_tosses(const em_table *t, three_coin *c,
 
 static void tc_destroy(void *state)
 {
-    three_coin *c = state;
-    if (!c)
-        return;
-    free(c->heads);
-    free(c->tosses);
-    free(c);
+    free(state);
 }
 
 static em_status tc_create(const em_model_config *cfg, const em_table *data,
@@ -83,17 +85,11 @@ static em_status tc_create(const em_model_config *cfg, const em_table *data,
     if (data->ncols < 1)
         return em_error_set(err, EM_ERR_ARG, "three-coin needs a column");
     three_coin *c = calloc(1, sizeof *c);
-    if (c) {
-        c->heads = calloc(data->nrows ? data->nrows : 1, sizeof *c->heads);
-        c->tosses = calloc(data->nrows ? data->nrows : 1, sizeof *c->tosses);
-    }
-    if (!c || !c->heads || !c->tosses) {
-        tc_destroy(c);
+    if (!c)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    }
-    c->nrows = data->nrows;
+    c->data = data;
     size_t nskipped = 0;
-    em_status st = count_tosses(data, c, &nskipped, err);
+    em_status st = count_tosses(data, &nskipped, err);
     if (st != EM_OK) {
         tc_destroy(c);
         return st;
@@ -119,8 +115,11 @@ static em_status tc_init(void *state, unsigned long long seed,
     (void)err;
     const three_coin *c = state;
     double h = 0, n = 0;
-    for (size_t i = 0; i < c->nrows; i++)
-        h += c->heads[i], n += c->tosses[i];
+    for (size_t i = 0; i < c->data->nrows; i++) {
+        double hi, ni;
+        row_counts(c->data, i, &hi, &ni);
+        h += hi, n += ni;
+    }
     double m = h / n, d = 0.5 * fmin(m, 1 - m);
     th[PI] = 0.5;
     th[P] = m + d;
@@ -156,7 +155,8 @@ static void tc_estep(const void *state, size_t begin, size_t end, double *s)
     const three_coin *c = state;
     double lpi = log(c->th[PI]), l1pi = log1p(-c->th[PI]);
     for (size_t i = begin; i < end; i++) {
-        double h = c->heads[i], n = c->tosses[i];
+        double h, n;
+        row_counts(c->data, i, &h, &n);
         if (n == 0)
             continue;
         double a = lpi + em_xlogy(h, c->th[P]) + em_xlogy(n - h, 1 - c->th[P]);
@@ -227,4 +227,5 @@ const em_model_type em_model_three_coin = {
     .to_free = tc_to_free,
     .from_free = tc_from_free,
     .fixable = 1,
+    .streamable = 1,
 };

@@ -840,6 +840,101 @@ static void test_symbols_errors(void **state)
     assert_msg(&e, "\"ok\" is not a number");
 }
 
+/* What the batch callback saw: every row's values and line, and the runs. */
+typedef struct gathered {
+    double v[64];
+    long line[32];
+    size_t rows, runs, max_run;
+    size_t stop_after; /* runs after which to fail; 0: never */
+} gathered;
+
+static em_status gather(void *ctx, const em_table *b, em_error *err)
+{
+    gathered *g = ctx;
+    assert_int_equal(b->ncols, 2);
+    assert_string_equal(b->names[1], "y");
+    for (size_t i = 0; i < b->nrows; i++) {
+        g->v[2 * g->rows] = em_table_at(b, i, 0);
+        g->v[2 * g->rows + 1] = em_table_at(b, i, 1);
+        g->line[g->rows++] = em_table_line(b, i);
+    }
+    g->runs++;
+    if (b->nrows > g->max_run)
+        g->max_run = b->nrows;
+    if (g->stop_after && g->runs == g->stop_after)
+        return em_error_set(err, EM_ERR_IO, "sink full");
+    return EM_OK;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Runs of rows carry the same values and lines as the whole table, for
+ * every run size, across blank lines. */
+static void test_batches_match_whole(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/emfit-test-batches-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "x,y\n1,2\n3,NA\n\n5,6\n\"7\",8\n\n\n9,10\n11,12\n13,14\n");
+    em_table whole, head;
+    em_error e;
+    assert_int_equal(em_csv_read_file(path, NULL, &whole, &e), EM_OK);
+    assert_int_equal(whole.nrows, 7);
+    for (size_t bytes = 1; bytes <= 200; bytes += 7) {
+        gathered g = {0};
+        assert_int_equal(em_csv_read_batches(path, NULL, bytes, gather, &g,
+                                             &head, &e),
+                         EM_OK);
+        size_t run = bytes / 16 > 1 ? bytes / 16 : 1;
+        assert_int_equal(head.nrows, 7);
+        assert_null(head.values);
+        assert_null(head.lines);
+        assert_string_equal(head.names[0], "x");
+        assert_int_equal(g.rows, 7);
+        assert_int_equal(g.runs, (7 + run - 1) / run);
+        assert_true(g.max_run <= run);
+        for (size_t i = 0; i < 7; i++) {
+            assert_int_equal(g.line[i], em_table_line(&whole, i));
+            for (size_t j = 0; j < 2; j++) {
+                double a = em_table_at(&whole, i, j), b = g.v[2 * i + j];
+                assert_true(a == b || (isnan(a) && isnan(b)));
+            }
+        }
+        em_table_free(&head);
+    }
+    assert_int_equal(em_table_line(&whole, 2), 5);
+    assert_int_equal(em_table_line(&whole, 4), 9);
+    em_table_free(&whole);
+
+    /* a bad row after some runs: the parse error, nothing kept */
+    write_file(path, "x,y\n1,2\n3,4\n5,6\n7,x\n");
+    gathered g = {0};
+    assert_int_equal(em_csv_read_batches(path, NULL, 16, gather, &g, &head,
+                                         &e),
+                     EM_ERR_PARSE);
+    assert_int_equal(e.line, 5);
+    assert_int_equal(e.col, 3);
+    assert_int_equal(g.runs, 3);
+    assert_zeroed(&head);
+    /* the callback's error stops the reading */
+    gathered h = {.stop_after = 2};
+    assert_int_equal(em_csv_read_batches(path, NULL, 16, gather, &h, &head,
+                                         &e),
+                     EM_ERR_IO);
+    assert_msg(&e, "sink full");
+    assert_int_equal(h.runs, 2);
+    assert_zeroed(&head);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_symbols_all_selected),
         cmocka_unit_test(test_symbols_many),
         cmocka_unit_test(test_symbols_errors),
+        cmocka_unit_test(test_batches_match_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
