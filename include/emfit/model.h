@@ -220,13 +220,22 @@ typedef struct em_model_type {
      * mapped from a cache (emfit/cache.h) lets it fit data larger than
      * memory (--stream). */
     int streamable;
+
+    /* 1 when create and init make every pass over the rows through
+     * em_table_fold and read no row by index across the whole table, so
+     * that the table may be one part of rows split across processes
+     * (em_parts, MPI); the E-step then runs on each part's rows and the
+     * driver adds the parts' statistics in block order. */
+    int distributable;
 } em_model_type;
 
 /* A model instance: its type, its state and what it told the driver. */
 typedef struct em_model {
     const em_model_type *type;
     void *state;
-    em_model_info info;
+    em_model_info info; /* for a part (parts set): nunits counts its own
+                           units, nskipped those of the whole */
+    const em_parts *parts; /* the data's parts, or NULL */
 } em_model;
 
 /* The registered models, NULL-terminated, in the order --help lists them. */

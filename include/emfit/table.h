@@ -5,9 +5,13 @@
 
 #include <stddef.h>
 
+#include "emfit/error.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct em_parts;
 
 typedef struct em_table {
     size_t nrows;
@@ -29,7 +33,53 @@ typedef struct em_table {
      * unmaps instead of freeing them. */
     void *map;
     size_t map_len;
+    /* NULL, or how this table is one part of a larger one whose rows are
+     * split across processes (MPI): see em_parts. */
+    const struct em_parts *parts;
 } em_table;
+
+/* A table split across processes: part p of nparts holds rows [row0, row0
+ * + nrows) of the whole, which has total rows, and the parts follow each
+ * other in row order.  relay carries an accumulator from part to part so
+ * that a pass over the whole table's rows in order (em_table_fold) runs
+ * exactly as it would in one process. */
+typedef struct em_parts {
+    size_t part, nparts;
+    size_t row0, total;
+    void *ctx;
+    /* before: 1: acc (n doubles) gets the value the previous part left
+     * (part 0 keeps its own); 0: this part's value goes to the next part,
+     * and then every part's acc gets the last part's value.  Any failure
+     * is EM_ERR_IO. */
+    em_status (*relay)(void *ctx, int before, double *acc, size_t n,
+                       em_error *err);
+} em_parts;
+
+/* Runs fn(ctx, acc) on every part in turn, in part order, each starting
+ * from the acc the previous part left; every part ends with the last
+ * part's acc.  p NULL or of one part: fn(ctx, acc). */
+em_status em_parts_fold(const em_parts *p, double *acc, size_t n,
+                        void (*fn)(void *ctx, double *acc), void *ctx,
+                        em_error *err);
+
+/* One pass's work on the rows of t, in order, carrying acc. */
+typedef void (*em_fold_fn)(void *ctx, const em_table *t, double *acc);
+
+/* Runs fold over the rows of the whole table in row order, with acc (n
+ * doubles, initialised by the caller) carried from row to row: for a
+ * table in one piece that is fold(ctx, t, acc); for a part (t->parts) the
+ * parts run one after another, each starting from the acc the previous
+ * left, and every part ends with the final acc.  Because each part does
+ * the same additions in the same order as one process would, the result
+ * is the same to the last bit. */
+em_status em_table_fold(const em_table *t, double *acc, size_t n,
+                        em_fold_fn fold, void *ctx, em_error *err);
+
+/* Rows of the whole table (t->nrows for a table in one piece). */
+static inline size_t em_table_total(const em_table *t)
+{
+    return t->parts ? t->parts->total : t->nrows;
+}
 
 /* The value at row i, column j. */
 static inline double em_table_at(const em_table *t, size_t i, size_t j)

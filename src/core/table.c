@@ -26,3 +26,37 @@ void em_table_free(em_table *t)
     free(t->source);
     *t = (em_table){0};
 }
+
+em_status em_parts_fold(const em_parts *p, double *acc, size_t n,
+                        void (*fn)(void *ctx, double *acc), void *ctx,
+                        em_error *err)
+{
+    if (!p || p->nparts <= 1) {
+        fn(ctx, acc);
+        return EM_OK;
+    }
+    em_status st = p->relay(p->ctx, 1, acc, n, err);
+    if (st != EM_OK)
+        return st;
+    fn(ctx, acc);
+    return p->relay(p->ctx, 0, acc, n, err);
+}
+
+typedef struct table_fold {
+    const em_table *t;
+    em_fold_fn fold;
+    void *ctx;
+} table_fold;
+
+static void fold_rows(void *ctx, double *acc)
+{
+    table_fold *f = ctx;
+    f->fold(f->ctx, f->t, acc);
+}
+
+em_status em_table_fold(const em_table *t, double *acc, size_t n,
+                        em_fold_fn fold, void *ctx, em_error *err)
+{
+    table_fold f = {.t = t, .fold = fold, .ctx = ctx};
+    return em_parts_fold(t->parts, acc, n, fold_rows, &f, err);
+}

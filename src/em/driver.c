@@ -15,13 +15,21 @@ void em_fit_options_default(em_fit_options *opt)
                             .tol = EM_DEFAULT_TOL};
 }
 
-/* The E-step workspace: one statistics buffer per block of a wave. */
+/* The E-step workspace: one statistics buffer per block of a wave, or,
+ * for a part of data split across processes, per block of the part: its
+ * sums can only be added once the earlier parts' total has arrived. */
 typedef struct workspace {
     size_t len;      /* doubles per statistics vector */
     size_t threads;  /* at least 1 */
     size_t wave;     /* blocks computed before their sums are added */
-    double *buf;     /* wave * len */
+    double *buf;     /* wave * len, or every block's when split */
+    int split;       /* the model's data is one part of several */
 } workspace;
+
+static size_t block_count(const em_model *m)
+{
+    return (m->info.nunits + EM_BLOCK_UNITS - 1) / EM_BLOCK_UNITS;
+}
 
 static em_status workspace_init(workspace *w, const em_model *m,
                                 size_t threads, em_error *err)
@@ -30,9 +38,13 @@ static em_status workspace_init(workspace *w, const em_model *m,
     w->threads = threads ? threads : 1;
     /* a few blocks per thread keep the threads busy between waves */
     w->wave = w->threads == 1 ? 1 : 4 * w->threads;
+    w->split = m->parts && m->parts->nparts > 1;
+    size_t nbuf = w->split ? block_count(m) : w->wave;
     w->buf = NULL;
-    if (w->len > SIZE_MAX / sizeof(double) / w->wave ||
-        !(w->buf = malloc(w->wave * w->len * sizeof *w->buf)))
+    if (nbuf == 0)
+        nbuf = 1;
+    if (w->len > SIZE_MAX / sizeof(double) / nbuf ||
+        !(w->buf = malloc(nbuf * w->len * sizeof *w->buf)))
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     return EM_OK;
 }
@@ -41,6 +53,7 @@ typedef struct wave_job {
     const em_model *m;
     const workspace *w;
     size_t first, count, tid; /* blocks first .. first+count-1 */
+    double *out;              /* their statistics, one vector each */
 } wave_job;
 
 static void run_block(const em_model *m, const workspace *w, size_t block,
@@ -57,14 +70,14 @@ static void *wave_thread(void *arg)
 {
     const wave_job *j = arg;
     for (size_t i = j->tid; i < j->count; i += j->w->threads)
-        run_block(j->m, j->w, j->first + i, j->w->buf + i * j->w->len);
+        run_block(j->m, j->w, j->first + i, j->out + i * j->w->len);
     return NULL;
 }
 
 /* Runs count blocks from first, on threads when there are several; if a
  * thread cannot start, the calling thread does its share. */
 static void run_wave(const em_model *m, const workspace *w, size_t first,
-                     size_t count)
+                     size_t count, double *out)
 {
     pthread_t tids[EM_MAX_THREADS];
     wave_job jobs[EM_MAX_THREADS];
@@ -72,7 +85,7 @@ static void run_wave(const em_model *m, const workspace *w, size_t first,
     size_t nt = w->threads < count ? w->threads : count;
     for (size_t t = 0; t < nt; t++) {
         jobs[t] = (wave_job){.m = m, .w = w, .first = first, .count = count,
-                             .tid = t};
+                             .tid = t, .out = out};
         started[t] = t > 0 && pthread_create(&tids[t], NULL, wave_thread,
                                              &jobs[t]) == 0;
     }
@@ -89,6 +102,25 @@ static void run_wave(const em_model *m, const workspace *w, size_t first,
  * computed them: the grouping of additions is a property of the data
  * alone, so any number of threads (or streams, or ranks) reproduces the
  * single-threaded fit bit for bit. */
+static void add_blocks(double *total, const double *buf, size_t count,
+                       size_t len)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t q = 0; q < len; q++)
+            total[q] += buf[i * len + q];
+}
+
+typedef struct part_sums {
+    const workspace *w;
+    size_t nblocks;
+} part_sums;
+
+static void add_part(void *ctx, double *total)
+{
+    const part_sums *ps = ctx;
+    add_blocks(total, ps->w->buf, ps->nblocks, ps->w->len);
+}
+
 static em_status estep_blocks(em_model *m, const double *theta, double *total,
                               const workspace *w, em_error *err)
 {
@@ -96,15 +128,20 @@ static em_status estep_blocks(em_model *m, const double *theta, double *total,
     if (st != EM_OK)
         return st;
     memset(total, 0, w->len * sizeof *total);
-    size_t nblocks = (m->info.nunits + EM_BLOCK_UNITS - 1) / EM_BLOCK_UNITS;
+    size_t nblocks = block_count(m);
     for (size_t first = 0; first < nblocks; first += w->wave) {
         size_t count = nblocks - first < w->wave ? nblocks - first : w->wave;
-        run_wave(m, w, first, count);
-        for (size_t i = 0; i < count; i++)
-            for (size_t q = 0; q < w->len; q++)
-                total[q] += w->buf[i * w->len + q];
+        double *out = w->buf + (w->split ? first * w->len : 0);
+        run_wave(m, w, first, count, out);
+        if (!w->split)
+            add_blocks(total, out, count, w->len);
     }
-    return EM_OK;
+    if (!w->split)
+        return EM_OK;
+    /* The parts' blocks follow each other, so adding them part after part
+     * repeats the single process's additions exactly. */
+    part_sums ps = {.w = w, .nblocks = nblocks};
+    return em_parts_fold(m->parts, total, w->len, add_part, &ps, err);
 }
 
 em_status em_estep_all(em_model *m, const double *theta, double *stats,

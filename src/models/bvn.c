@@ -122,7 +122,9 @@ static em_status bvn_init(void *state, unsigned long long seed,
     bvn *b = state;
     double cov[NCOV];
     size_t bad;
-    em_mvn_start(b->core, th, cov);
+    em_status st = em_mvn_start(b->core, th, cov, err);
+    if (st != EM_OK)
+        return st;
     th[S1] = sqrt(cov[C11]);
     th[S2] = sqrt(cov[C22]);
     th[RHO] = cov[C12] / (th[S1] * th[S2]);

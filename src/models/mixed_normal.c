@@ -50,21 +50,20 @@ typedef struct mixed_normal {
     double mu, sigma, la, lb; /* la, lb: log weight - log sigma - log(2pi)/2 */
 } mixed_normal;
 
-/* Two values whose absolute values differ: without them a free sigma
- * could shrink to 0 and the likelihood grow without bound. */
-static int abs_values_vary(const em_table *t)
+/* acc: missing values, the first |y| seen (NaN until then), and 1 once
+ * some |y| differs from it. */
+static void scan_rows(void *ctx, const em_table *t, double *acc)
 {
-    double first = NAN;
+    (void)ctx;
     for (size_t i = 0; i < t->nrows; i++) {
         double a = fabs(em_table_at(t, i, 0));
         if (isnan(a))
-            continue;
-        if (isnan(first))
-            first = a;
-        else if (a != first)
-            return 1;
+            acc[0] += 1;
+        else if (isnan(acc[1]))
+            acc[1] = a;
+        else if (a != acc[1])
+            acc[2] = 1;
     }
-    return 0;
 }
 
 static em_status mn_create(const em_model_config *cfg, const em_table *data,
@@ -82,15 +81,18 @@ static em_status mn_create(const em_model_config *cfg, const em_table *data,
     if (cfg->has_sigma && !(cfg->sigma > 0 && isfinite(cfg->sigma)))
         return em_error_set(err, EM_ERR_ARG, "--sigma must be > 0");
     em_status st = em_check_scale(data, err);
+    double acc[3] = {0, NAN, 0};
+    if (st == EM_OK)
+        st = em_table_fold(data, acc, 3, scan_rows, NULL, err);
     if (st != EM_OK)
         return st;
-    size_t nskipped = 0;
-    for (size_t i = 0; i < data->nrows; i++)
-        nskipped += isnan(em_table_at(data, i, 0));
-    if (nskipped == data->nrows)
+    size_t nskipped = (size_t)acc[0];
+    if (nskipped == em_table_total(data))
         return em_error_set(err, EM_ERR_DATA, "column \"%s\" has no values",
                             data->names[0]);
-    if (cfg->free_sigma && !abs_values_vary(data))
+    /* two different |y|: else a free sigma could shrink to 0 and the
+     * likelihood grow without bound */
+    if (cfg->free_sigma && !acc[2])
         return em_error_set(err, EM_ERR_DATA,
                             "every |y| is the same, so sigma would shrink to "
                             "0: fit with a known --sigma instead");
@@ -121,6 +123,17 @@ static double sigma_of(const mixed_normal *m, const double *th)
     return m->free_sigma ? th[SIGMA] : m->known_sigma;
 }
 
+/* acc: observed values, their sum and sum of squares. */
+static void moments(void *ctx, const em_table *t, double *acc)
+{
+    (void)ctx;
+    for (size_t i = 0; i < t->nrows; i++) {
+        double y = em_table_at(t, i, 0);
+        if (!isnan(y))
+            acc[0] += 1, acc[1] += y, acc[2] += y * y;
+    }
+}
+
 /* The default start, by moments: E[y^2] = mu^2 + s^2 gives mu (with s
  * started at half the standard deviation when it is free), and
  * E[y] = (1 - 2p) mu gives p, kept inside [0.1, 0.9]. */
@@ -128,14 +141,12 @@ static em_status mn_init(void *state, unsigned long long seed,
                           double *th, em_error *err)
 {
     (void)seed;
-    (void)err;
     const mixed_normal *m = state;
-    double n = 0, sy = 0, syy = 0;
-    for (size_t i = 0; i < m->data->nrows; i++) {
-        double y = em_table_at(m->data, i, 0);
-        if (!isnan(y))
-            n += 1, sy += y, syy += y * y;
-    }
+    double acc[3] = {0, 0, 0};
+    em_status st = em_table_fold(m->data, acc, 3, moments, NULL, err);
+    if (st != EM_OK)
+        return st;
+    double n = acc[0], sy = acc[1], syy = acc[2];
     double mean = sy / n, var = fmax(syy / n - mean * mean, 0);
     double s = m->free_sigma ? fmax(0.5 * sqrt(var), 1e-3) : m->known_sigma;
     double mu = sqrt(fmax(syy / n - s * s, 0));

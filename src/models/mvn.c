@@ -54,52 +54,65 @@ size_t em_mvn_nstats(size_t d)
 
 /* ---- checks ------------------------------------------------------------ */
 
+/* Per column: observed values, the first of them, and 1 once another
+ * differs from it. */
+static void column_pass(void *ctx, const em_table *t, double *acc)
+{
+    (void)ctx;
+    size_t d = t->ncols;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const double *x = t->values + r * d;
+        for (size_t j = 0; j < d; j++) {
+            double *c = acc + 3 * j;
+            if (isnan(x[j]) || c[2])
+                continue;
+            if (c[0]++ == 0)
+                c[1] = x[j];
+            else if (x[j] != c[1])
+                c[2] = 1;
+        }
+    }
+}
+
 static em_status check_columns(const em_table *t, em_error *err)
 {
     size_t d = t->ncols;
-    for (size_t j = 0; j < d; j++) {
-        size_t nobs = 0;
-        double first = NAN;
-        int varies = 0;
-        for (size_t i = 0; i < t->nrows && !varies; i++) {
-            double v = em_table_at(t, i, j);
-            if (isnan(v))
-                continue;
-            if (nobs++ == 0)
-                first = v;
-            else if (v != first)
-                varies = 1;
-        }
-        if (nobs == 0)
-            return em_error_set(err, EM_ERR_DATA,
-                                "column \"%s\" has no observed values",
-                                t->names[j]);
-        if (!varies)
-            return em_error_set(err, EM_ERR_DATA,
-                                "column \"%s\" is constant (every observed "
-                                "value is %g): its standard deviation would "
-                                "be 0",
-                                t->names[j], first);
+    double *acc = calloc(3 * d, sizeof *acc);
+    if (!acc)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = em_table_fold(t, acc, 3 * d, column_pass, NULL, err);
+    for (size_t j = 0; st == EM_OK && j < d; j++) {
+        const double *c = acc + 3 * j;
+        if (c[0] == 0)
+            st = em_error_set(err, EM_ERR_DATA,
+                              "column \"%s\" has no observed values",
+                              t->names[j]);
+        else if (!c[2])
+            st = em_error_set(err, EM_ERR_DATA,
+                              "column \"%s\" is constant (every observed "
+                              "value is %g): its standard deviation would "
+                              "be 0",
+                              t->names[j], c[1]);
     }
-    return EM_OK;
+    free(acc);
+    return st;
 }
 
 /* Pairwise sums over the rows holding both columns of a pair, packed like
- * the covariance (the diagonal is unused). */
+ * the covariance (the diagonal is unused): the first pass's counts and
+ * sums, then, about the means they give, the second's centred moments. */
+enum { P_N, P_SI, P_SJ, P_SII = 0, P_SJJ, P_SIJ, P_LEN };
+
 typedef struct pair_sums {
-    double *n, *si, *sj, *sii, *sjj, *sij;
+    size_t tri;
+    const double *first; /* P_LEN x tri: the first pass, for the second */
 } pair_sums;
 
-static void pair_sums_free(pair_sums *p)
+static void pair_pass(void *ctx, const em_table *t, double *acc)
 {
-    free(p->n), free(p->si), free(p->sj);
-    free(p->sii), free(p->sjj), free(p->sij);
-}
-
-/* Two passes: counts and means, then centred second moments. */
-static void pair_pass(const em_table *t, pair_sums *p, int second)
-{
-    size_t d = t->ncols;
+    const pair_sums *p = ctx;
+    size_t d = t->ncols, tri = p->tri;
+    const double *f = p->first;
     for (size_t r = 0; r < t->nrows; r++) {
         const double *x = t->values + r * d;
         for (size_t i = 0; i < d; i++) {
@@ -109,37 +122,47 @@ static void pair_pass(const em_table *t, pair_sums *p, int second)
                 if (isnan(x[j]))
                     continue;
                 size_t q = em_gauss_tri(d, i, j);
-                if (!second) {
-                    p->n[q] += 1, p->si[q] += x[i], p->sj[q] += x[j];
+                if (!f) {
+                    acc[P_N * tri + q] += 1;
+                    acc[P_SI * tri + q] += x[i];
+                    acc[P_SJ * tri + q] += x[j];
                     continue;
                 }
-                double a = x[i] - p->si[q] / p->n[q];
-                double b = x[j] - p->sj[q] / p->n[q];
-                p->sii[q] += a * a, p->sjj[q] += b * b, p->sij[q] += a * b;
+                double n = f[P_N * tri + q];
+                double a = x[i] - f[P_SI * tri + q] / n;
+                double b = x[j] - f[P_SJ * tri + q] / n;
+                acc[P_SII * tri + q] += a * a;
+                acc[P_SJJ * tri + q] += b * b;
+                acc[P_SIJ * tri + q] += a * b;
             }
         }
     }
 }
 
-static em_status pair_error(const em_table *t, const pair_sums *p, size_t i,
-                            size_t j, em_error *err)
+static em_status pair_error(const em_table *t, const double *first,
+                            const double *second, size_t i, size_t j,
+                            em_error *err)
 {
+    size_t tri = t->ncols * (t->ncols + 1) / 2;
     size_t q = em_gauss_tri(t->ncols, i, j);
     const char *a = t->names[i], *b = t->names[j];
-    if (p->n[q] == 0)
+    double n = first[P_N * tri + q];
+    if (n == 0)
         return em_error_set(err, EM_ERR_DATA,
                             "columns \"%s\" and \"%s\" are never observed in "
                             "the same row, so their covariance is not "
                             "identified",
                             a, b);
-    if (p->n[q] < MIN_PAIR_ROWS)
+    if (n < MIN_PAIR_ROWS)
         return em_error_set(err, EM_ERR_DATA,
                             "only %zu row(s) have both \"%s\" and \"%s\"; the "
                             "correlation needs at least %d",
-                            (size_t)p->n[q], a, b, MIN_PAIR_ROWS);
-    double sii = p->sii[q], sjj = p->sjj[q];
+                            (size_t)n, a, b, MIN_PAIR_ROWS);
+    double sii = second[P_SII * tri + q], sjj = second[P_SJJ * tri + q];
     /* not sii * sjj, which overflows for values near 1e140 */
-    double r = sii > 0 && sjj > 0 ? p->sij[q] / (sqrt(sii) * sqrt(sjj)) : 1;
+    double r = sii > 0 && sjj > 0
+                   ? second[P_SIJ * tri + q] / (sqrt(sii) * sqrt(sjj))
+                   : 1;
     if (!(1 - r * r > SINGULAR_1MR2))
         return em_error_set(err, EM_ERR_DATA,
                             "the rows with both \"%s\" and \"%s\" lie on a "
@@ -154,33 +177,33 @@ static em_status pair_error(const em_table *t, const pair_sums *p, size_t i,
 static em_status check_pairs(const em_table *t, em_error *err)
 {
     size_t d = t->ncols, tri = d * (d + 1) / 2;
-    pair_sums p = {calloc(tri, sizeof(double)), calloc(tri, sizeof(double)),
-                   calloc(tri, sizeof(double)), calloc(tri, sizeof(double)),
-                   calloc(tri, sizeof(double)), calloc(tri, sizeof(double))};
+    double *first = calloc(P_LEN * tri, sizeof *first);
+    double *second = calloc(P_LEN * tri, sizeof *second);
     em_status st = EM_OK;
-    if (!p.n || !p.si || !p.sj || !p.sii || !p.sjj || !p.sij)
+    if (!first || !second)
         st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    if (st == EM_OK) {
-        pair_pass(t, &p, 0);
-        pair_pass(t, &p, 1);
-    }
+    pair_sums p = {.tri = tri};
+    if (st == EM_OK)
+        st = em_table_fold(t, first, P_LEN * tri, pair_pass, &p, err);
+    p.first = first;
+    if (st == EM_OK)
+        st = em_table_fold(t, second, P_LEN * tri, pair_pass, &p, err);
     for (size_t i = 0; st == EM_OK && i < d; i++)
         for (size_t j = i + 1; st == EM_OK && j < d; j++)
-            st = pair_error(t, &p, i, j, err);
-    pair_sums_free(&p);
+            st = pair_error(t, first, second, i, j, err);
+    free(first), free(second);
     return st;
 }
 
-static size_t count_empty_rows(const em_table *t)
+static void empty_rows(void *ctx, const em_table *t, double *acc)
 {
-    size_t n = 0;
+    (void)ctx;
     for (size_t r = 0; r < t->nrows; r++) {
         int any = 0;
         for (size_t j = 0; j < t->ncols; j++)
             any |= !isnan(em_table_at(t, r, j));
-        n += !any;
+        acc[0] += !any;
     }
-    return n;
 }
 
 /* ---- core -------------------------------------------------------------- */
@@ -201,11 +224,14 @@ em_status em_mvn_create(const em_table *data, const em_mvn_settings *set,
         return em_error_set(err, EM_ERR_ARG,
                             "%zu columns: a normal model takes 1 to %d",
                             d, MAX_COLUMNS);
+    double empty = 0;
     em_status st = em_check_scale(data, err);
     if (st == EM_OK)
         st = check_columns(data, err);
     if (st == EM_OK)
         st = check_pairs(data, err);
+    if (st == EM_OK)
+        st = em_table_fold(data, &empty, 1, empty_rows, NULL, err);
     if (st != EM_OK)
         return st;
     em_mvn *m = calloc(1, sizeof *m);
@@ -220,7 +246,7 @@ em_status em_mvn_create(const em_table *data, const em_mvn_settings *set,
         em_mvn_free(m);
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     }
-    *nskipped = count_empty_rows(data);
+    *nskipped = (size_t)empty;
     *out = m;
     return EM_OK;
 }
@@ -241,68 +267,112 @@ static int row_has_data(const double *x, size_t d)
     return 0;
 }
 
-static void start_means(const em_mvn *m, double *mu, double *var)
-{
-    size_t d = m->d;
-    const em_table *t = m->data;
-    for (size_t j = 0; j < d; j++) {
-        double s = 0, n = 0, ss = 0;
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t r = 0; r < t->nrows; r++) {
-                const double *x = t->values + r * d;
-                double v = start_value(m, x[j]);
-                if (isnan(v) || !row_has_data(x, d))
-                    continue;
-                if (pass == 0)
-                    s += v, n += 1;
-                else
-                    ss += (v - s / n) * (v - s / n);
-            }
-        mu[j] = s / n;
-        var[j] = ss / n;
-    }
-}
+/* Per column, over the rows with data: the start values' count and sum
+ * (first pass, mean NULL), then their squared deviations from the mean. */
+typedef struct start_pass {
+    const em_mvn *m;
+    const double *count_sum; /* the first pass: count, sum per column */
+} start_pass;
 
-/* The correlation of columns i and j over the rows holding both start
- * values, about the pair's own means (deviations d from the column means
- * first, so the shift formula loses nothing). */
-static double start_correlation(const em_mvn *m, const double *mu, size_t i,
-                                size_t j)
+static void mean_pass(void *ctx, const em_table *t, double *acc)
 {
-    size_t d = m->d;
-    const em_table *t = m->data;
-    double n = 0, ci = 0, cj = 0, pii = 0, pjj = 0, pij = 0;
+    const start_pass *sp = ctx;
+    size_t d = t->ncols;
+    const double *cs = sp->count_sum;
     for (size_t r = 0; r < t->nrows; r++) {
         const double *x = t->values + r * d;
-        double a = start_value(m, x[i]) - mu[i];
-        double b = start_value(m, x[j]) - mu[j];
-        if (isnan(a) || isnan(b) || !row_has_data(x, d))
+        if (!row_has_data(x, d))
             continue;
-        n += 1, ci += a, cj += b;
-        pii += a * a, pjj += b * b, pij += a * b;
+        for (size_t j = 0; j < d; j++) {
+            double v = start_value(sp->m, x[j]);
+            if (isnan(v))
+                continue;
+            if (!cs) {
+                acc[2 * j] += 1, acc[2 * j + 1] += v;
+                continue;
+            }
+            double mean = cs[2 * j + 1] / cs[2 * j];
+            acc[j] += (v - mean) * (v - mean);
+        }
     }
-    double mi = ci / n, mj = cj / n;
-    double c = pij / n - mi * mj;
-    double vi = pii / n - mi * mi, vj = pjj / n - mj * mj;
-    return c / (sqrt(vi) * sqrt(vj));
 }
 
-void em_mvn_start(const em_mvn *m, double *mu, double *cov)
+/* Per pair i < j over the rows holding both start values: the count, the
+ * sums of the deviations a, b from the column means mu, and of a a, b b,
+ * a b (deviations first, so the shift formula loses nothing). */
+enum { C_N, C_I, C_J, C_II, C_JJ, C_IJ, C_LEN };
+
+static void correlation_pass(void *ctx, const em_table *t, double *acc)
+{
+    const start_pass *sp = ctx;
+    size_t d = t->ncols;
+    const double *mu = sp->count_sum;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const double *x = t->values + r * d;
+        if (!row_has_data(x, d))
+            continue;
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i + 1; j < d; j++) {
+                double a = start_value(sp->m, x[i]) - mu[i];
+                double b = start_value(sp->m, x[j]) - mu[j];
+                if (isnan(a) || isnan(b))
+                    continue;
+                double *c = acc + C_LEN * em_gauss_tri(d, i, j);
+                c[C_N] += 1, c[C_I] += a, c[C_J] += b;
+                c[C_II] += a * a, c[C_JJ] += b * b, c[C_IJ] += a * b;
+            }
+    }
+}
+
+static double correlation_of(const double *c)
+{
+    double n = c[C_N], mi = c[C_I] / n, mj = c[C_J] / n;
+    double cov = c[C_IJ] / n - mi * mj;
+    double vi = c[C_II] / n - mi * mi, vj = c[C_JJ] / n - mj * mj;
+    return cov / (sqrt(vi) * sqrt(vj));
+}
+
+/* Means, variances and pairwise correlations of the start values. */
+static em_status start_moments(const em_mvn *m, double *mu, double *var,
+                               double *corr, em_error *err)
 {
     size_t d = m->d;
-    double *var = malloc(d * sizeof *var), *s = malloc(d * d * sizeof *s);
-    if (!var || !s) {
-        free(var), free(s);
-        for (size_t q = 0; q < m->tri; q++)
-            cov[q] = NAN; /* check refuses it: the caller reports */
-        return;
+    start_pass sp = {.m = m};
+    em_status st = em_table_fold(m->data, corr, 2 * d, mean_pass, &sp, err);
+    for (size_t j = 0; st == EM_OK && j < d; j++)
+        mu[j] = corr[2 * j + 1] / corr[2 * j];
+    sp.count_sum = corr;
+    if (st == EM_OK)
+        st = em_table_fold(m->data, var, d, mean_pass, &sp, err);
+    for (size_t j = 0; st == EM_OK && j < d; j++)
+        var[j] /= corr[2 * j];
+    if (st != EM_OK)
+        return st;
+    memset(corr, 0, C_LEN * m->tri * sizeof *corr);
+    sp.count_sum = mu;
+    return em_table_fold(m->data, corr, C_LEN * m->tri, correlation_pass,
+                         &sp, err);
+}
+
+em_status em_mvn_start(const em_mvn *m, double *mu, double *cov,
+                       em_error *err)
+{
+    size_t d = m->d;
+    double *var = calloc(d, sizeof *var), *s = malloc(d * d * sizeof *s);
+    double *corr = calloc(C_LEN * m->tri + 2 * d, sizeof *corr);
+    em_status st = var && s && corr
+                       ? start_moments(m, mu, var, corr, err)
+                       : em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    if (st != EM_OK) {
+        free(var), free(s), free(corr);
+        return st;
     }
-    start_means(m, mu, var);
     for (size_t i = 0; i < d; i++)
         for (size_t j = i; j < d; j++)
             cov[em_gauss_tri(d, i, j)] =
                 i == j ? var[i]
-                       : start_correlation(m, mu, i, j) *
+                       : correlation_of(corr +
+                                        C_LEN * em_gauss_tri(d, i, j)) *
                              (sqrt(var[i]) * sqrt(var[j]));
     /* Correlations from different rows need not fit together: shrink
      * them until they do (at worst to the diagonal). */
@@ -316,7 +386,8 @@ void em_mvn_start(const em_mvn *m, double *mu, double *cov)
             for (size_t j = i + 1; j < d; j++)
                 cov[em_gauss_tri(d, i, j)] *= tries < 59 ? 0.5 : 0.0;
     }
-    free(var), free(s);
+    free(var), free(s), free(corr);
+    return EM_OK;
 }
 
 /* ---- E-step ------------------------------------------------------------ */
@@ -652,7 +723,9 @@ static em_status mvn_init(void *state, unsigned long long seed, double *th,
     (void)seed;
     mvn_model *s = state;
     size_t bad;
-    em_mvn_start(s->core, th, th + s->d);
+    em_status st = em_mvn_start(s->core, th, th + s->d, err);
+    if (st != EM_OK)
+        return st;
     if (mvn_check(s, th, &bad, NULL) != EM_OK)
         return em_error_set(err, EM_ERR_DATA,
                             "the default start is degenerate (%s = %g); give "

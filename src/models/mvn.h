@@ -52,7 +52,8 @@ size_t em_mvn_nstats(size_t d);
  * and each pair's correlation over the rows that hold both (every missing
  * value set to fill when set->has_fill).  Off-diagonal terms are shrunk
  * until the matrix is positive definite. */
-void em_mvn_start(const em_mvn *m, double *mu, double *cov);
+em_status em_mvn_start(const em_mvn *m, double *mu, double *cov,
+                       em_error *err);
 
 /* Factors cov for the E-step; EM_ERR_NUMERIC when it is not positive
  * definite. */

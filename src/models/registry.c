@@ -1,3 +1,4 @@
+#include "emfit/driver.h"
 #include "emfit/model.h"
 
 #include <string.h>
@@ -39,7 +40,17 @@ int em_model_accepts(const em_model_type *type, const char *option)
 em_status em_model_create(const em_model_type *type, const em_model_config *cfg,
                           const em_table *data, em_model *m, em_error *err)
 {
-    *m = (em_model){.type = type};
+    *m = (em_model){.type = type, .parts = data->parts};
+    if (data->parts && !type->distributable)
+        return em_error_set(err, EM_ERR_ARG,
+                            "the %s model cannot fit data split across "
+                            "processes",
+                            type->name);
+    if (data->parts && data->parts->row0 % EM_BLOCK_UNITS != 0)
+        return em_error_set(err, EM_ERR_BUG,
+                            "a part of the data starts at row %zu, inside "
+                            "an E-step block",
+                            data->parts->row0);
     em_status st = type->create(cfg, data, &m->state, &m->info, err);
     if (st != EM_OK)
         *m = (em_model){0};

@@ -46,29 +46,43 @@ static void row_counts(const em_table *t, size_t i, double *h, double *n)
             *h += x[j], *n += 1;
 }
 
-/* Any value but 0, 1 or missing is a data error at the row's line. */
-static em_status count_tosses(const em_table *t, size_t *nskipped,
-                              em_error *err)
+/* acc: rows without a toss, and the first bad value (anything but 0, 1
+ * or missing): 1 once found, its row's line, its column and itself. */
+enum { A_SKIPPED, A_BAD, A_LINE, A_COL, A_VALUE, A_LEN };
+
+static void check_tosses(void *ctx, const em_table *t, double *acc)
 {
-    size_t skipped = 0;
-    for (size_t i = 0; i < t->nrows; i++) {
+    (void)ctx;
+    for (size_t i = 0; i < t->nrows && !acc[A_BAD]; i++) {
         int any = 0;
-        for (size_t j = 0; j < t->ncols; j++) {
+        for (size_t j = 0; j < t->ncols && !acc[A_BAD]; j++) {
             double v = em_table_at(t, i, j);
             if (isnan(v))
                 continue;
-            if (v != 0 && v != 1)
-                return em_error_at(err, EM_ERR_DATA, t->source,
-                                   em_table_line(t, i), 0,
-                                   "column \"%s\": %g is not a toss result "
-                                   "(0 or 1)",
-                                   t->names[j], v);
+            if (v != 0 && v != 1) {
+                acc[A_BAD] = 1, acc[A_LINE] = (double)em_table_line(t, i);
+                acc[A_COL] = (double)j, acc[A_VALUE] = v;
+            }
             any = 1;
         }
-        skipped += !any;
+        acc[A_SKIPPED] += !any;
     }
-    *nskipped = skipped;
-    if (skipped == t->nrows)
+}
+
+static em_status count_tosses(const em_table *t, size_t *nskipped,
+                              em_error *err)
+{
+    double acc[A_LEN] = {0};
+    em_status st = em_table_fold(t, acc, A_LEN, check_tosses, NULL, err);
+    if (st != EM_OK)
+        return st;
+    if (acc[A_BAD])
+        return em_error_at(err, EM_ERR_DATA, t->source, (long)acc[A_LINE], 0,
+                           "column \"%s\": %g is not a toss result "
+                           "(0 or 1)",
+                           t->names[(size_t)acc[A_COL]], acc[A_VALUE]);
+    *nskipped = (size_t)acc[A_SKIPPED];
+    if (*nskipped == em_table_total(t))
         return em_error_set(err, EM_ERR_DATA, "no row has a toss result");
     return EM_OK;
 }
@@ -105,6 +119,17 @@ static em_status tc_create(const em_model_config *cfg, const em_table *data,
     return EM_OK;
 }
 
+/* acc: heads and tosses of every row. */
+static void total_counts(void *ctx, const em_table *t, double *acc)
+{
+    (void)ctx;
+    for (size_t i = 0; i < t->nrows; i++) {
+        double h, n;
+        row_counts(t, i, &h, &n);
+        acc[0] += h, acc[1] += n;
+    }
+}
+
 /* The default start: pi = 1/2 and p, q on either side of the overall
  * heads rate m, so that pi p + (1 - pi) q = m.  p = q would be a fixed
  * point EM never leaves. */
@@ -112,14 +137,12 @@ static em_status tc_init(void *state, unsigned long long seed,
                           double *th, em_error *err)
 {
     (void)seed;
-    (void)err;
     const three_coin *c = state;
-    double h = 0, n = 0;
-    for (size_t i = 0; i < c->data->nrows; i++) {
-        double hi, ni;
-        row_counts(c->data, i, &hi, &ni);
-        h += hi, n += ni;
-    }
+    double acc[2] = {0, 0};
+    em_status st = em_table_fold(c->data, acc, 2, total_counts, NULL, err);
+    if (st != EM_OK)
+        return st;
+    double h = acc[0], n = acc[1];
     double m = h / n, d = 0.5 * fmin(m, 1 - m);
     th[PI] = 0.5;
     th[P] = m + d;
