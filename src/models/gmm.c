@@ -75,6 +75,7 @@ typedef struct gmm {
     double *cst;  /* K: log w - (D log 2 pi + log det) / 2 */
     gmm_block_params bp; /* the above, for the block E-step */
     double *colmean, *colvar; /* of the observed values, per column */
+    size_t nused; /* rows with data, in the whole table */
 } gmm;
 
 /* ---- layout -------------------------------------------------------- */
@@ -170,69 +171,86 @@ static em_status parse_settings(const em_model_config *cfg, gmm *g,
     return EM_OK;
 }
 
-/* Rows a and b hold the same values (NaN equal to NaN). */
-static int same_row(const em_table *t, size_t a, size_t b)
+/* Rows x and y hold the same values (NaN equal to NaN). */
+static int same_values(const double *x, const double *y, size_t d)
 {
-    for (size_t j = 0; j < t->ncols; j++) {
-        double x = em_table_at(t, a, j), y = em_table_at(t, b, j);
-        if (!(x == y || (isnan(x) && isnan(y))))
+    for (size_t j = 0; j < d; j++)
+        if (!(x[j] == y[j] || (isnan(x[j]) && isnan(y[j]))))
             return 0;
-    }
     return 1;
 }
 
-/* The number of distinct rows with data, counted up to limit: a list of
- * the distinct rows met so far, so the cost is O(rows x limit). */
-static size_t count_distinct(const em_table *t, size_t limit)
+/* The distinct rows with data, up to a limit: acc holds their number
+ * then their values, so the cost is O(rows x limit). */
+static void distinct_rows(void *ctx, const em_table *t, double *acc)
 {
-    size_t *seen = malloc(limit * sizeof *seen), n = 0;
-    if (!seen)
-        return limit; /* the fit itself will meet the shortage */
-    for (size_t i = 0; i < t->nrows && n < limit; i++) {
+    size_t limit = *(const size_t *)ctx, d = t->ncols;
+    double *seen = acc + 1;
+    for (size_t i = 0; i < t->nrows && acc[0] < (double)limit; i++) {
+        const double *x = t->values + i * d;
         int any = 0, dup = 0;
-        for (size_t j = 0; j < t->ncols; j++)
-            any |= !isnan(em_table_at(t, i, j));
-        for (size_t s = 0; any && !dup && s < n; s++)
-            dup = same_row(t, seen[s], i);
+        for (size_t j = 0; j < d; j++)
+            any |= !isnan(x[j]);
+        for (size_t s = 0; any && !dup && s < (size_t)acc[0]; s++)
+            dup = same_values(seen + s * d, x, d);
         if (any && !dup)
-            seen[n++] = i;
+            memcpy(seen + (size_t)(acc[0]++) * d, x, d * sizeof *x);
     }
-    free(seen);
-    return n;
 }
 
-/* Refuses data no mixture of K components can be fitted to.  One pass
- * over the rows in memory order, since the table can be large. */
-static em_status check_data(const em_table *t, const gmm *g, size_t *skipped,
-                            em_error *err)
+static em_status count_distinct(const em_table *t, size_t limit,
+                                size_t *count, em_error *err)
 {
-    size_t d = t->ncols, used = 0;
-    double *first = malloc(d * sizeof *first);
-    unsigned char *state = calloc(d, 1); /* 1: seen, 2: seen and varies */
-    if (!first || !state) {
-        free(first), free(state);
+    size_t n = 1 + limit * t->ncols;
+    double *acc = calloc(n, sizeof *acc);
+    if (!acc)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    }
+    em_status st = em_table_fold(t, acc, n, distinct_rows, &limit, err);
+    *count = (size_t)acc[0];
+    free(acc);
+    return st;
+}
+
+/* acc: rows with data, then per column 0 (unseen), 1 (seen) or 2 (seen
+ * and varies) and its first value. */
+static void column_states(void *ctx, const em_table *t, double *acc)
+{
+    (void)ctx;
+    size_t d = t->ncols;
     for (size_t i = 0; i < t->nrows; i++) {
         const double *x = t->values + i * d;
         int any = 0;
         for (size_t j = 0; j < d; j++) {
+            double *c = acc + 1 + 2 * j;
             if (isnan(x[j]))
                 continue;
             any = 1;
-            if (!state[j])
-                first[j] = x[j], state[j] = 1;
-            else if (x[j] != first[j])
-                state[j] = 2;
+            if (!c[0])
+                c[1] = x[j], c[0] = 1;
+            else if (x[j] != c[1])
+                c[0] = 2;
         }
-        used += (size_t)any;
+        acc[0] += any;
     }
-    size_t bad = d;
-    for (size_t j = 0; j < d && bad == d; j++)
-        if (state[j] == 0 || (state[j] == 1 && g->reg == 0))
+}
+
+/* Refuses data no mixture of K components can be fitted to. */
+static em_status check_data(const em_table *t, const gmm *g, size_t *skipped,
+                            em_error *err)
+{
+    size_t d = t->ncols;
+    double *acc = calloc(1 + 2 * d, sizeof *acc);
+    if (!acc)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = em_table_fold(t, acc, 1 + 2 * d, column_states, NULL, err);
+    size_t bad = d, used = (size_t)acc[0];
+    for (size_t j = 0; st == EM_OK && j < d && bad == d; j++)
+        if (acc[1 + 2 * j] == 0 || (acc[1 + 2 * j] == 1 && g->reg == 0))
             bad = j;
-    int unseen = bad < d && state[bad] == 0;
-    free(first), free(state);
+    int unseen = bad < d && acc[1 + 2 * bad] == 0;
+    free(acc);
+    if (st != EM_OK)
+        return st;
     if (bad < d && unseen)
         return em_error_set(err, EM_ERR_DATA,
                             "column \"%s\" has no observed values",
@@ -242,8 +260,10 @@ static em_status check_data(const em_table *t, const gmm *g, size_t *skipped,
                             "column \"%s\" is constant, so its variance "
                             "is 0: use --reg > 0 or leave it out",
                             t->names[bad]);
-    *skipped = t->nrows - used;
-    size_t distinct = count_distinct(t, g->k);
+    *skipped = em_table_total(t) - used;
+    size_t distinct = 0;
+    if ((st = count_distinct(t, g->k, &distinct, err)) != EM_OK)
+        return st;
     if (distinct < g->k)
         return em_error_set(err, EM_ERR_DATA,
                             "only %zu distinct row(s) for %zu components: a "
@@ -278,25 +298,42 @@ static int alloc_state(gmm *g)
            g->inv && g->cst && g->colmean && g->colvar && make_names(g);
 }
 
+/* Per column, over the observed values: their count and sum (mean
+ * NULL), then their squared deviations from mean. */
+static void column_pass(void *ctx, const em_table *t, double *acc)
+{
+    const double *mean = ctx;
+    size_t d = t->ncols;
+    for (size_t i = 0; i < t->nrows; i++) {
+        const double *x = t->values + i * d;
+        for (size_t j = 0; j < d; j++) {
+            if (isnan(x[j]))
+                continue;
+            if (!mean)
+                acc[2 * j] += 1, acc[2 * j + 1] += x[j];
+            else
+                acc[j] += (x[j] - mean[j]) * (x[j] - mean[j]);
+        }
+    }
+}
+
 /* Column means and variances of the observed values. */
-static void column_moments(const gmm *g, double *mean, double *var)
+static em_status column_moments(const gmm *g, double *mean, double *var,
+                                em_error *err)
 {
     size_t d = g->d;
-    for (size_t j = 0; j < d; j++) {
-        double n = 0, s = 0, ss = 0;
-        for (size_t i = 0; i < g->n; i++) {
-            double v = g->data->values[i * d + j];
-            if (!isnan(v))
-                n += 1, s += v;
-        }
-        mean[j] = s / n;
-        for (size_t i = 0; i < g->n; i++) {
-            double v = g->data->values[i * d + j];
-            if (!isnan(v))
-                ss += (v - mean[j]) * (v - mean[j]);
-        }
-        var[j] = ss / n > 0 ? ss / n : 1.0;
-    }
+    double *acc = calloc(2 * d, sizeof *acc);
+    if (!acc)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = em_table_fold(g->data, acc, 2 * d, column_pass, NULL, err);
+    for (size_t j = 0; j < d; j++)
+        mean[j] = acc[2 * j + 1] / acc[2 * j], var[j] = 0;
+    if (st == EM_OK)
+        st = em_table_fold(g->data, var, d, column_pass, mean, err);
+    for (size_t j = 0; j < d; j++)
+        var[j] = var[j] / acc[2 * j] > 0 ? var[j] / acc[2 * j] : 1.0;
+    free(acc);
+    return st;
 }
 
 static em_status gmm_create(const em_model_config *cfg, const em_table *data,
@@ -335,7 +372,11 @@ static em_status gmm_create(const em_model_config *cfg, const em_table *data,
         gmm_destroy(g);
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
     }
-    column_moments(g, g->colmean, g->colvar);
+    g->nused = em_table_total(data) - skipped;
+    if ((st = column_moments(g, g->colmean, g->colvar, err)) != EM_OK) {
+        gmm_destroy(g);
+        return st;
+    }
     *state = g;
     size_t nfree = g->nparams - 1; /* the weights sum to 1 */
     *info = (em_model_info){.nparams = g->nparams,
@@ -412,20 +453,27 @@ static double gmm_condition(const void *state)
 /* Without reg a component can shrink onto a point, where the likelihood
  * grows without bound; the condition number cannot see it in one
  * dimension, so compare each variance with its column's. */
-static em_status check_collapse(const gmm *g, em_error *err)
+static em_status check_collapse(const gmm *g, const double *th,
+                                em_error *err)
 {
     size_t d = g->d, ncomp = g->cov == EM_COV_TIED ? 1 : g->k;
-    for (size_t k = 0; k < ncomp; k++)
-        for (size_t i = 0; i < d; i++)
-            if (g->sig[k * d * d + i * d + i] <
-                REG0_MIN_VARIANCE * g->colvar[i])
-                return em_error_set(err, EM_ERR_NUMERIC,
-                                    "the variance of column %zu (component "
-                                    "%zu%s) collapsed towards 0, where the "
-                                    "likelihood has no maximum: use --reg > 0",
-                                    i + 1, k + 1,
-                                    g->cov == EM_COV_TIED ? ", tied" : "");
-    return EM_OK;
+    double *s = malloc(d * d * sizeof *s);
+    if (!s)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = EM_OK;
+    for (size_t k = 0; k < ncomp && st == EM_OK; k++) {
+        expand_cov(g, th, k, s);
+        for (size_t i = 0; i < d && st == EM_OK; i++)
+            if (!(s[i * d + i] >= REG0_MIN_VARIANCE * g->colvar[i]))
+                st = em_error_set(err, EM_ERR_NUMERIC,
+                                  "the variance of column %zu (component "
+                                  "%zu%s) collapsed towards 0, where the "
+                                  "likelihood has no maximum: use --reg > 0",
+                                  i + 1, k + 1,
+                                  g->cov == EM_COV_TIED ? ", tied" : "");
+    }
+    free(s);
+    return st;
 }
 
 static em_status gmm_prepare(void *state, const double *th, em_error *err)
@@ -454,7 +502,7 @@ static em_status gmm_prepare(void *state, const double *th, em_error *err)
                             "a covariance is nearly singular (condition "
                             "number above %g): use --reg > 0",
                             REG0_MAX_CONDITION);
-    return g->reg == 0 ? check_collapse(g, err) : EM_OK;
+    return g->reg == 0 ? check_collapse(g, th, err) : EM_OK;
 }
 
 /* ---- E-step ----------------------------------------------------------- */
@@ -719,6 +767,17 @@ static em_status gmm_mstep(void *state, const double *stats,
                           th + off_cov(g, 0), err);
 }
 
+/* The M-step the driver runs: without reg, a variance that reaches 0 is
+ * the collapse the E-step would meet next, and said as such. */
+static em_status gmm_mstep_checked(void *state, const double *stats,
+                                   const unsigned char *fixed, double *th,
+                                   em_error *err)
+{
+    const gmm *g = state;
+    em_status st = gmm_mstep(state, stats, fixed, th, err);
+    return st == EM_OK && g->reg == 0 ? check_collapse(g, th, err) : st;
+}
+
 /* The gain in Q of the M-step (see em_model_type.q_gain): reg makes the
  * step inexact, and this is what lets the driver still check it. */
 static double gmm_q_gain(const void *state, const double *stats,
@@ -752,57 +811,220 @@ static void fill_row(const double *x, const double *fill, size_t d, double *c)
         c[i] = isnan(x[i]) ? fill[i] : x[i];
 }
 
-/* K distinct rows, uniformly: a partial Fisher-Yates shuffle of rows. */
-static void pick_random(const gmm *g, em_rng *rng, const double *fill,
-                        size_t *rows, size_t nr, double *cen)
+/* The starts read rows through folds, so that they work on a table split
+ * across processes: rows are named by their index among the rows with
+ * data of the whole table ("used" rows), and each part knows its own
+ * (rows, nr) and where they begin among the whole's. */
+typedef struct start_ctx {
+    const gmm *g;
+    const double *fill;  /* column means, for missing values */
+    const size_t *rows;  /* this part's rows with data */
+    size_t nr;
+    size_t nused;        /* rows with data in the whole table */
+    const double *best;  /* k-means++: per entry of rows */
+    const size_t *want;  /* fetch: used-row indices, ascending ... */
+    const size_t *slot;  /* ... and the centre each fills */
+    size_t nwant;
+    double u;            /* k-means++: the draw on the cumulative sum */
+    const double *cen;   /* start_from_centres: the centres */
+} start_ctx;
+
+/* acc: used rows so far, then K x D centres; fills the wanted ones. */
+static void fetch_rows(void *ctx, const em_table *t, double *acc)
 {
-    for (size_t k = 0; k < g->k; k++) {
-        size_t j = k + (size_t)em_rng_below(rng, nr - k), t = rows[k];
-        rows[k] = rows[j], rows[j] = t;
-        fill_row(g->data->values + rows[k] * g->d, fill, g->d,
-                 cen + k * g->d);
+    const start_ctx *c = ctx;
+    size_t d = c->g->d, base = (size_t)acc[0];
+    for (size_t i = 0; i < c->nr; i++) {
+        size_t lo = 0, hi = c->nwant, u = base + i;
+        while (lo < hi) { /* the first wanted index >= u */
+            size_t mid = lo + (hi - lo) / 2;
+            if (c->want[mid] < u)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < c->nwant && c->want[lo] == u; lo++)
+            fill_row(t->values + c->rows[i] * d, c->fill, d,
+                     acc + 1 + c->slot[lo] * d);
+    }
+    acc[0] = (double)(base + c->nr);
+}
+
+/* Copies the used rows want[0..n) into the centres slot[0..n). */
+static em_status fetch(start_ctx *c, size_t *want, size_t *slot, size_t n,
+                       double *cen, em_error *err)
+{
+    /* ascending want, for the search in fetch_rows (n is at most K) */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && want[j - 1] > want[j]; j--) {
+            size_t w = want[j], s = slot[j];
+            want[j] = want[j - 1], slot[j] = slot[j - 1];
+            want[j - 1] = w, slot[j - 1] = s;
+        }
+    size_t len = 1 + c->g->k * c->g->d;
+    double *acc = calloc(len, sizeof *acc);
+    if (!acc)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    c->want = want, c->slot = slot, c->nwant = n;
+    em_status st = em_table_fold(c->g->data, acc, len, fetch_rows, c, err);
+    for (size_t i = 0; st == EM_OK && i < n; i++)
+        memcpy(cen + slot[i] * c->g->d, acc + 1 + slot[i] * c->g->d,
+               c->g->d * sizeof *cen);
+    free(acc);
+    return st;
+}
+
+static em_status fetch_one(start_ctx *c, size_t used, size_t k, double *cen,
+                           em_error *err)
+{
+    return fetch(c, &used, &k, 1, cen, err);
+}
+
+/* K distinct rows, uniformly: a partial Fisher-Yates shuffle of the used
+ * rows' indices, of which only the (at most 2K) moved ones are stored. */
+static em_status pick_random(start_ctx *c, em_rng *rng, double *cen,
+                             em_error *err)
+{
+    size_t k = c->g->k, nmoved = 0;
+    size_t *pos = malloc(2 * k * sizeof *pos), *val = malloc(2 * k * sizeof *val);
+    size_t *want = malloc(k * sizeof *want), *slot = malloc(k * sizeof *slot);
+    em_status st = EM_OK;
+    if (!pos || !val || !want || !slot)
+        st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == EM_OK && i < k; i++) {
+        size_t j = i + (size_t)em_rng_below(rng, c->nused - i);
+        size_t pi = nmoved, pj = nmoved; /* where i and j are stored */
+        for (size_t m = 0; m < nmoved; m++) {
+            pi = pos[m] == i ? m : pi;
+            pj = pos[m] == j ? m : pj;
+        }
+        size_t vi = pi < nmoved ? val[pi] : i, vj = pj < nmoved ? val[pj] : j;
+        if (pi == nmoved)
+            pos[nmoved] = i, pi = nmoved++;
+        if (pj == nmoved && j != i)
+            pos[nmoved] = j, pj = nmoved++;
+        val[pj] = vi; /* j gets i's value, then i gets j's */
+        val[pi] = vj;
+        want[i] = vj, slot[i] = i;
+    }
+    if (st == EM_OK)
+        st = fetch(c, want, slot, k, cen, err);
+    free(pos), free(val), free(want), free(slot);
+    return st;
+}
+
+/* acc: the sum of best over the used rows. */
+static void sum_best(void *ctx, const em_table *t, double *acc)
+{
+    (void)t;
+    const start_ctx *c = ctx;
+    for (size_t i = 0; i < c->nr; i++)
+        acc[0] += c->best[i];
+}
+
+/* acc: used rows so far, the cumulative sum of best, 1 once a row is
+ * drawn, and its values: the first row whose cumulative sum passes u, or
+ * the last used row. */
+static void draw_row(void *ctx, const em_table *t, double *acc)
+{
+    const start_ctx *c = ctx;
+    size_t d = c->g->d, base = (size_t)acc[0];
+    for (size_t i = 0; i < c->nr && !acc[2]; i++) {
+        if (base + i + 1 < c->nused && !((acc[1] += c->best[i]) > c->u))
+            continue;
+        fill_row(t->values + c->rows[i] * d, c->fill, d, acc + 3);
+        acc[2] = 1;
+    }
+    acc[0] = (double)(base + c->nr);
+}
+
+/* The squared distance of each used row of this part to its nearest
+ * centre, once the centre cen joins (first: the first centre). */
+static void update_best(const start_ctx *c, double *best, const double *cen,
+                        int first)
+{
+    const double *v = c->g->data->values;
+    size_t d = c->g->d;
+    for (size_t i = 0; i < c->nr; i++) {
+        double dd = dist2(v + c->rows[i] * d, cen, c->fill, d);
+        best[i] = first ? dd : fmin(best[i], dd);
     }
 }
 
 /* k-means++: the first centre a uniform row, each next one drawn with
  * probability proportional to the squared distance to the nearest centre
  * so far (uniformly when every row sits on a centre). */
-static void pick_kmeanspp(const gmm *g, em_rng *rng, const double *fill,
-                          const size_t *rows, size_t nr, double *cen,
-                          double *best)
+static em_status pick_kmeanspp(start_ctx *c, em_rng *rng, double *best,
+                               double *cen, em_error *err)
 {
-    size_t d = g->d;
-    const double *v = g->data->values;
-    fill_row(v + rows[em_rng_below(rng, nr)] * d, fill, d, cen);
-    for (size_t i = 0; i < nr; i++)
-        best[i] = dist2(v + rows[i] * d, cen, fill, d);
-    for (size_t k = 1; k < g->k; k++) {
+    size_t d = c->g->d;
+    double *acc = malloc((3 + d) * sizeof *acc);
+    if (!acc)
+        return em_error_set(err, EM_ERR_NOMEM, "out of memory");
+    em_status st = fetch_one(c, (size_t)em_rng_below(rng, c->nused), 0, cen,
+                             err);
+    update_best(c, best, cen, 1);
+    c->best = best;
+    for (size_t k = 1; st == EM_OK && k < c->g->k; k++) {
         double total = 0;
-        for (size_t i = 0; i < nr; i++)
-            total += best[i];
-        size_t pick = 0;
+        if ((st = em_table_fold(c->g->data, &total, 1, sum_best, c, err)) !=
+            EM_OK)
+            break;
         if (!(total > 0)) {
-            pick = em_rng_below(rng, nr);
+            st = fetch_one(c, (size_t)em_rng_below(rng, c->nused), k, cen,
+                           err);
         } else {
-            double u = em_rng_uniform(rng) * total, acc = 0;
-            for (pick = 0; pick + 1 < nr; pick++)
-                if ((acc += best[pick]) > u)
-                    break;
+            c->u = em_rng_uniform(rng) * total;
+            memset(acc, 0, (3 + d) * sizeof *acc);
+            st = em_table_fold(c->g->data, acc, 3 + d, draw_row, c, err);
+            memcpy(cen + k * d, acc + 3, d * sizeof *cen);
         }
-        double *c = cen + k * d;
-        fill_row(v + rows[pick] * d, fill, d, c);
-        for (size_t i = 0; i < nr; i++)
-            best[i] = fmin(best[i], dist2(v + rows[i] * d, c, fill, d));
+        update_best(c, best, cen + k * d, 0);
+    }
+    free(acc);
+    return st;
+}
+
+/* acc: the statistics of a hard assignment of every used row to its
+ * nearest centre, about that centre. */
+static void assign_rows(void *ctx, const em_table *t, double *acc)
+{
+    const start_ctx *c = ctx;
+    const gmm *g = c->g;
+    size_t d = g->d;
+    for (size_t i = 0; i < c->nr; i++) {
+        const double *x = t->values + c->rows[i] * d, *cen = c->cen;
+        size_t kb = 0;
+        double bd = INFINITY;
+        for (size_t k = 0; k < g->k; k++) {
+            double dd = dist2(x, cen + k * d, c->fill, d);
+            if (dd < bd)
+                bd = dd, kb = k;
+        }
+        double *sk = acc + EM_STAT_HEADER + kb * g->nstat_k;
+        sk[0] += 1;
+        for (size_t a = 0; a < d; a++) {
+            double da = (isnan(x[a]) ? c->fill[a] : x[a]) - cen[kb * d + a];
+            sk[1 + a] += da;
+            if (g->diag_stats) {
+                sk[1 + d + a] += da * da;
+                continue;
+            }
+            for (size_t b = a; b < d; b++) {
+                double db =
+                    (isnan(x[b]) ? c->fill[b] : x[b]) - cen[kb * d + b];
+                sk[1 + d + em_gauss_tri(d, a, b)] += da * db;
+            }
+        }
     }
 }
 
 /* Starting parameters from a hard assignment of every used row to its
  * nearest centre: one M-step on 0/1 responsibilities. */
-static em_status start_from_centres(gmm *g, const double *cen,
-                                    const double *fill, const size_t *rows,
-                                    size_t nr, double *th, em_error *err)
+static em_status start_from_centres(gmm *g, start_ctx *c, const double *cen,
+                                    double *th, em_error *err)
 {
-    size_t d = g->d, len = EM_STAT_HEADER + g->k * g->nstat_k;
+    size_t len = EM_STAT_HEADER + g->k * g->nstat_k;
     double *st = calloc(len, sizeof *st);
     if (!st)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
@@ -813,39 +1035,18 @@ static em_status start_from_centres(gmm *g, const double *cen,
     /* Moments about each centre, the shift the M-step adds back. */
     for (size_t k = 0; k < g->k; k++) {
         th[k] = 1.0 / (double)g->k;
-        memcpy(th + off_mean(g, k), cen + k * d, d * sizeof *th);
+        memcpy(th + off_mean(g, k), cen + k * g->d, g->d * sizeof *th);
     }
-    for (size_t i = 0; i < nr; i++) {
-        const double *x = g->data->values + rows[i] * d;
-        size_t kb = 0;
-        double bd = INFINITY;
-        for (size_t k = 0; k < g->k; k++) {
-            double dd = dist2(x, cen + k * d, fill, d);
-            if (dd < bd)
-                bd = dd, kb = k;
-        }
-        double *sk = st + EM_STAT_HEADER + kb * g->nstat_k;
-        sk[0] += 1;
-        for (size_t a = 0; a < d; a++) {
-            double da = (isnan(x[a]) ? fill[a] : x[a]) - cen[kb * d + a];
-            sk[1 + a] += da;
-            if (g->diag_stats) {
-                sk[1 + d + a] += da * da;
-                continue;
-            }
-            for (size_t b = a; b < d; b++) {
-                double db = (isnan(x[b]) ? fill[b] : x[b]) - cen[kb * d + b];
-                sk[1 + d + em_gauss_tri(d, a, b)] += da * db;
-            }
-        }
-    }
-    st[EM_STAT_NOBS] = (double)nr;
-    em_status s = gmm_mstep(g, st, NULL, th, err);
+    c->cen = cen;
+    em_status s = em_table_fold(g->data, st, len, assign_rows, c, err);
+    st[EM_STAT_NOBS] = (double)c->nused;
+    if (s == EM_OK)
+        s = gmm_mstep(g, st, NULL, th, err);
     /* Weights (count + 1) / (rows + K): a centre no row chose still
      * starts alive. */
     for (size_t k = 0; k < g->k; k++)
         th[k] = (st[EM_STAT_HEADER + k * g->nstat_k] + 1) /
-                ((double)nr + (double)g->k);
+                ((double)c->nused + (double)g->k);
     free(st);
     return s;
 }
@@ -880,36 +1081,34 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
                           em_error *err)
 {
     gmm *g = state;
-    size_t d = g->d, nr = 0;
+    size_t d = g->d;
     size_t *rows = em_row_scratch(g->data, g->n, sizeof *rows);
     double *best = em_row_scratch(g->data, g->n, sizeof *best);
     double *cen = malloc(g->k * d * sizeof *cen);
-    double *mean = malloc(d * sizeof *mean), *var = malloc(d * sizeof *var);
     em_status st = EM_OK;
-    if (!rows || !best || !cen || !mean || !var) {
+    if (!rows || !best || !cen) {
         st = em_error_set(err, EM_ERR_NOMEM, "out of memory");
     } else {
+        start_ctx c = {.g = g, .fill = g->colmean, .rows = rows,
+                       .nused = g->nused};
         for (size_t i = 0; i < g->n; i++) {
             size_t obs = 0;
             for (size_t j = 0; j < d; j++)
                 obs += !isnan(g->data->values[i * d + j]);
             if (obs)
-                rows[nr++] = i;
+                rows[c.nr++] = i;
         }
-        memcpy(mean, g->colmean, d * sizeof *mean);
-        memcpy(var, g->colvar, d * sizeof *var);
         em_rng rng;
         em_rng_seed(&rng, seed);
-        if (g->init_random)
-            pick_random(g, &rng, mean, rows, nr, cen);
-        else
-            pick_kmeanspp(g, &rng, mean, rows, nr, cen, best);
-        st = start_from_centres(g, cen, mean, rows, nr, th, err);
+        st = g->init_random ? pick_random(&c, &rng, cen, err)
+                            : pick_kmeanspp(&c, &rng, best, cen, err);
         if (st == EM_OK)
-            repair_start(g, var, th);
+            st = start_from_centres(g, &c, cen, th, err);
+        if (st == EM_OK)
+            repair_start(g, g->colvar, th);
     }
     em_row_scratch_free(rows), em_row_scratch_free(best);
-    free(cen), free(mean), free(var);
+    free(cen);
     return st;
 }
 
@@ -1055,7 +1254,7 @@ const em_model_type em_model_gmm = {
     .check = gmm_check,
     .prepare = gmm_prepare,
     .estep = gmm_estep,
-    .mstep = gmm_mstep,
+    .mstep = gmm_mstep_checked,
     .q_gain = gmm_q_gain,
     .posterior = gmm_posterior,
     .impute = gmm_impute,
