@@ -2,7 +2,8 @@
 # The whole test suite from a clean checkout: installs what the tests need
 # when it is missing (Debian/Ubuntu: cmake, a C compiler, cmocka,
 # pkg-config, and python3-sklearn, gnuplot, matplotlib and pandas for the
-# optional peer check and plotting recipes), builds
+# optional peer check and plotting recipes, and Open MPI for the MPI
+# build), builds
 # with warnings as errors under gcc and, when present, clang, and runs ctest.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v gnuplot >/dev/null 2>&1 || peer="${peer:-} gnuplot-nox"
 /usr/bin/python3 -c "import matplotlib, pandas" 2>/dev/null ||
     peer="${peer:-} python3-matplotlib python3-pandas"
+# Open MPI, for the build that mpirun runs (optional like the above).
+command -v mpicc >/dev/null 2>&1 || peer="${peer:-} libopenmpi-dev openmpi-bin"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 if [ -n "$need" ] || [ -n "${peer:-}" ]; then
@@ -50,6 +53,17 @@ if command -v clang >/dev/null 2>&1; then
     build build-clang clang
 else
     echo "tests/run.sh: clang not found: skipping the clang build"
+fi
+
+# The command line for MPI, and mpirun -np 2 and 3 against one process.
+if command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
+    # the rest of the suite ran above: only the binary and its MPI test
+    cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DEMFIT_WERROR=ON \
+        -DEMFIT_MPI=ON >/dev/null
+    cmake --build build-mpi -j "$jobs" --target emfit_cli
+    ctest --test-dir build-mpi --output-on-failure -R e2e_mpi_fit
+else
+    echo "tests/run.sh: Open MPI not found: skipping the MPI build"
 fi
 
 # libFuzzer on the CSV reader, the JSON reader and whole fits, 20 s each,

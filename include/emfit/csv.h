@@ -82,6 +82,46 @@ em_status em_csv_read_batches(const char *path, const em_csv_options *opt,
                               size_t run_bytes, em_csv_batch_fn batch,
                               void *ctx, em_table *head, em_error *err);
 
+/* Reads one part of the file at path (a regular file; "-" is EM_ERR_ARG)
+ * for one of several processes that share it out by byte ranges: the
+ * rows whose line starts in [begin, end).  end past the file's size is
+ * taken as the size.
+ *
+ * - The header is always read from the start of the file and selects the
+ *   columns as usual, so every part has the same ncols and names.
+ * - A part's text starts at its first line start: begin itself when begin
+ *   is 0 or byte begin-1 ends a line ('\n', or a '\r' with no '\n' after
+ *   it), otherwise just past the next line end (a '\r' at begin-1 and
+ *   '\n' at begin: begin+1).  A line start inside the header, and begin
+ *   0, mean the line after the header, which is never read as a row.
+ * - The part reads each row whose line starts before the first line start
+ *   at or after end, and stops there; a row that starts before end and
+ *   goes on past it is this part's, whole.  Parts whose ranges tile
+ *   [0, size) thus read every row once, and in file order.
+ * - A part without rows (blank lines only, or a range inside one line) is
+ *   EM_OK with nrows 0 and the names set: only a whole file without rows
+ *   is an error, which is for the caller to find.
+ * - Lines are numbered from 1 at the part's first line start (for the part
+ *   with begin 0, from the start of the file, as em_csv_read_file does):
+ *   em_table_line and err->line use these numbers; columns are byte
+ *   columns within the line, as ever.  *nlines gets the count of line
+ *   ends from there to the next part's first line start (the one at or
+ *   after end), or to the end of the file (the range [0, 0) has none);
+ *   so the line in the whole file of a part's line L is L plus the nlines
+ *   of every earlier part.
+ * - A quoted field holding a line break must lie within one part: the
+ *   boundaries are found from line ends alone, so one that falls inside
+ *   such a field splits it, which gives an error or wrong rows.
+ * - Symbols (opt->symbols) are EM_ERR_ARG: each part would number its
+ *   codes in its own order.
+ * Memory holds the part's rows and one read buffer, never the whole file.
+ * Errors are em_csv_read_file's (but for the one about no data rows),
+ * EM_ERR_ARG for begin > end, and EM_ERR_IO for a path that is not a
+ * regular file; on any error *out is zeroed and *nlines is 0. */
+em_status em_csv_read_part(const char *path, const em_csv_options *opt,
+                           unsigned long long begin, unsigned long long end,
+                           em_table *out, long *nlines, em_error *err);
+
 /* Writes s as one CSV field, quoted (with "" for a quote) when it holds a
  * comma, quote or line break. */
 void em_csv_write_field(FILE *f, const char *s);

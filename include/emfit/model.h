@@ -254,6 +254,10 @@ em_status em_model_create(const em_model_type *type, const em_model_config *cfg,
 /* Frees the instance's state; a zeroed model is fine. */
 void em_model_free(em_model *m);
 
+/* Units of the whole data: info.nunits, or for a part (parts set) the
+ * rows of all parts (a model that splits has a unit per row). */
+size_t em_model_total_units(const em_model *m);
+
 /* The index of the parameter with this name, or (size_t)-1. */
 size_t em_model_param_index(const em_model *m, const char *name);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mpi.h"
 
 /* Checks that model-specific options given fit the chosen model. */
 static em_status check_model_options(const cli_options *opt,
@@ -190,7 +191,7 @@ static em_status prepare_and_fit(const cli_options *opt,
     if (st != EM_OK)
         return st;
     out->built = 1;
-    out->n = m->info.nunits - m->info.nskipped;
+    out->n = em_model_total_units(m) - m->info.nskipped;
     out->k = m->info.nclasses;
     fit_inputs in = {.data = data, .sr = sr};
     double *theta = calloc(m->info.nparams ? m->info.nparams : 1,
@@ -280,6 +281,13 @@ static em_status read_data(const cli_options *opt, const em_model_type *type,
         csv.symbols = "*";
     if (opt->stream)
         return map_data(opt, type, &csv, data, err);
+    if (cli_mpi_size() > 1)
+        return type->distributable
+                   ? cli_mpi_read(opt->input, &csv, data, err)
+                   : em_error_set(err, EM_ERR_ARG,
+                                  "the %s model cannot be split across MPI "
+                                  "processes: run it with -np 1",
+                                  type->name);
     if (!em_model_accepts(type, "emission"))
         return em_csv_read_file(opt->input, &csv, data, err);
     if (!opt->k_min)

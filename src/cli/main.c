@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/mpi.h"
 
 /* Set by SIGINT: the fit stops at the next iteration and writes what it
  * has, marked "interrupted"; a second SIGINT kills as usual. */
@@ -64,7 +65,19 @@ static int close_stdout(int status)
     return status;
 }
 
-int main(int argc, char **argv)
+/* Under MPI every rank does the same work, but only rank 0 speaks. */
+static void quiet_other_ranks(cli_options *opt)
+{
+    if (cli_mpi_rank() == 0)
+        return;
+    opt->result = NULL;
+    opt->quiet = 1;
+    if (!freopen("/dev/null", "w", stdout) ||
+        !freopen("/dev/null", "w", stderr))
+        return; /* nothing useful to say, and nowhere to say it */
+}
+
+static int run(int argc, char **argv)
 {
     cli_options opt;
     em_error err;
@@ -76,11 +89,25 @@ int main(int argc, char **argv)
         return close_stdout(EXIT_OK);
     }
     if (opt.version) {
-        printf("emfit %s\n", em_version());
+        printf("emfit %s%s\n", em_version(),
+               CLI_MPI_BUILD ? " (MPI)" : "");
         return close_stdout(EXIT_OK);
     }
-    opt.stop = &interrupted;
-    catch_sigint();
-    cli_progress_enable(wants_progress(&opt));
+    if (cli_mpi_size() > 1 && cli_check_mpi(&opt, &err) != EM_OK)
+        return cli_report(&err, NULL, 0);
+    quiet_other_ranks(&opt);
+    /* Ranks that stopped at different iterations would wait on each other
+     * for ever: under MPI, Ctrl-C ends the job as usual. */
+    if (cli_mpi_size() == 1) {
+        opt.stop = &interrupted;
+        catch_sigint();
+    }
+    cli_progress_enable(cli_mpi_size() == 1 && wants_progress(&opt));
     return close_stdout(opt.batch ? cli_run_batch(&opt) : run_single(&opt));
+}
+
+int main(int argc, char **argv)
+{
+    cli_mpi_start(&argc, &argv);
+    return cli_mpi_finish(run(argc, argv));
 }

@@ -580,6 +580,34 @@ static em_status check_batch(const cli_options *opt, em_error *err)
     return EM_OK;
 }
 
+em_status cli_check_mpi(const cli_options *opt, em_error *err)
+{
+    const char *paths[] = {opt->labels, opt->responsibilities, opt->impute,
+                           opt->plot, opt->decode, opt->posteriors};
+    const char *names[] = {"--labels", "--responsibilities", "--impute",
+                           "--plot", "--decode", "--posteriors"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i])
+            return em_error_set(err, EM_ERR_ARG,
+                                "%s needs every row in one process: run it "
+                                "without mpirun, or with -np 1",
+                                names[i]);
+    if (opt->batch)
+        return em_error_set(err, EM_ERR_ARG,
+                            "under mpirun, give one input file (a batch run "
+                            "is not split across processes)");
+    if (strcmp(opt->input, "-") == 0)
+        return em_error_set(err, EM_ERR_ARG,
+                            "under mpirun the input must be a file that "
+                            "every process can read, not standard input");
+    if (opt->stream)
+        return em_error_set(err, EM_ERR_ARG,
+                            "--stream and --cache are for one process: "
+                            "under mpirun each process holds only its part "
+                            "of the rows");
+    return EM_OK;
+}
+
 /* Fits running at once share the cores unless --threads says otherwise. */
 static void share_threads(cli_options *opt)
 {

@@ -74,6 +74,10 @@ typedef struct cli_options {
 /* Parses argv into opt.  Returns EM_OK, or EM_ERR_ARG with err set. */
 em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err);
 
+/* EM_ERR_ARG for what cannot run split across MPI processes: per-row
+ * outputs and plots, batches, standard input and --stream. */
+em_status cli_check_mpi(const cli_options *opt, em_error *err);
+
 /* The full --help text. */
 void cli_usage(FILE *f);
 

@@ -149,7 +149,7 @@ static em_status information(hess *e, double *info, double *lv,
                              em_error *err)
 {
     size_t nu = e->nu;
-    double nobs = (double)(e->m->info.nunits - e->m->info.nskipped);
+    double nobs = (double)(em_model_total_units(e->m) - e->m->info.nskipped);
     double *base = e->h + nu; /* h has room for 2 nu */
     em_status st = eval(e, e->u0, &e->f0, err);
     if (st == EM_OK)

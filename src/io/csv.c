@@ -8,7 +8,15 @@
  * not NUL-terminated: every access is guarded by pos < len.  Numbers are
  * converted as they are scanned (io/decimal.h), with strtod behind it.  A
  * UTF-8 byte order mark is not counted in the columns of the first line.
+ *
+ * One part of a file (em_csv_read_part) is the same parse with the input
+ * cut to a byte range: the header is read from the start, then the reader
+ * seeks to the part's first line start and treats its last one as the end
+ * of the input.
  */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64 /* fseeko past 2 GiB on 32-bit systems */
+#endif
 #include "emfit/csv.h"
 #include "core/text.h"
 #include "io/decimal.h"
@@ -20,6 +28,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #define MAX_NUMBER_LEN 400          /* longest field parsed as a number */
 #define QUOTE_MAX 40                /* bytes of input text quoted in messages */
@@ -72,6 +82,9 @@ typedef struct parser {
     size_t batch_bytes;     /* values handed to batch at a time ... */
     size_t batch_rows;      /* ... as rows, once the row size is known */
     size_t done_rows;       /* rows already handed over */
+    int limited;            /* the input ends after left more bytes ... */
+    unsigned long long left; /* ... (one part of a file: em_csv_read_part) */
+    int part;               /* a part: having no rows is not an error */
 } parser;
 
 /* The symbols of one column met so far: an open-addressing hash table of
@@ -331,15 +344,17 @@ static em_status read_field(parser *p, int keep, field *f)
 
 /* ---- reading in pieces ---------------------------------------------- */
 
-/* The end of the last complete record in b[0, n): just past a '\n' that
- * the lexer would not read as inside a quoted field (a quote opens one
- * only at the start of a field); 0 when there is none yet.  Files with
- * lone-CR line ends are never cut, and so are read whole. */
+/* The end of the last complete record in b[0, n): just past a line end
+ * that the lexer would not read as inside a quoted field (a quote opens
+ * one only at the start of a field); 0 when there is none yet.  A '\r' in
+ * the last byte is not a cut, since a '\n' may follow it in the next
+ * read. */
 static size_t record_cut(const char *b, size_t n, char delim)
 {
     if (!memchr(b, '"', n)) {
+        /* going backwards, a '\r' met here is never followed by '\n' */
         for (size_t i = n; i-- > 0;)
-            if (b[i] == '\n')
+            if (b[i] == '\n' || (b[i] == '\r' && i + 1 < n))
                 return i + 1;
         return 0;
     }
@@ -357,8 +372,8 @@ static size_t record_cut(const char *b, size_t n, char delim)
             start = 0;
         } else {
             start = c == delim || c == '\n' || c == '\r';
-            if (c == '\n')
-                cut = i + 1;
+            if (c == '\n' || (c == '\r' && i + 1 < n))
+                cut = i + 1; /* a '\n' after the '\r' moves it on */
         }
     }
     return cut;
@@ -381,13 +396,18 @@ static em_status refill(parser *p)
                 return nomem(p);
             p->own = b, p->cap = cap;
         }
-        size_t got;
-        em_status st = em_read_some(p->in, p->name, p->own + p->filled,
-                                    p->cap - p->filled, &got, &p->eof,
-                                    p->err);
+        size_t got, want = p->cap - p->filled;
+        if (p->limited && want > p->left)
+            want = (size_t)p->left;
+        em_status st = em_read_some(p->in, p->name, p->own + p->filled, want,
+                                    &got, &p->eof, p->err);
         if (st != EM_OK)
             return st;
         p->filled += got;
+        if (p->limited) {
+            p->left -= got;
+            p->eof |= p->left == 0;
+        }
         p->buf = p->own;
         p->len = p->eof ? p->filled : record_cut(p->own, p->filled, p->delim);
         if (p->eof || p->len)
@@ -1009,7 +1029,7 @@ static em_status read_rows(parser *p)
         if (end)
             break;
     }
-    if (p->t->nrows == 0 && p->done_rows == 0)
+    if (p->t->nrows == 0 && p->done_rows == 0 && !p->part)
         return em_error_at(p->err, EM_ERR_PARSE, p->name,
                            p->header_end_line + 1, 1,
                            "no data rows after the header");
@@ -1051,7 +1071,10 @@ static void shrink_table(em_table *t)
         t->lines = l;
 }
 
-static em_status parse(parser *p, const char *columns, const char *symbols)
+/* Reads the header and sets up the table's columns; pos is then at the
+ * start of the line after the header. */
+static em_status read_head(parser *p, const char *columns,
+                           const char *symbols)
 {
     static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
     int end;
@@ -1072,8 +1095,6 @@ static em_status parse(parser *p, const char *columns, const char *symbols)
         st = make_table(p);
     if (st == EM_OK)
         st = select_symbols(p, symbols);
-    if (st == EM_OK)
-        st = read_rows(p);
     return st;
 }
 
@@ -1102,55 +1123,74 @@ typedef struct row_sink {
     size_t bytes;
 } row_sink;
 
-/* Parses from buf[0, len) or, when in is set, from in; fills out. */
-static em_status run(const char *buf, size_t len, FILE *in, const char *name,
-                     const em_csv_options *opt, const row_sink *sink,
-                     em_table *out, em_error *err)
+/* Sets up p to parse buf[0, len) or, when in is set, in (read into a
+ * buffer of bufsize bytes to begin with), into out. */
+static em_status start(parser *p, const char *buf, size_t len, FILE *in,
+                       size_t bufsize, const char *name,
+                       const em_csv_options *opt, const row_sink *sink,
+                       em_table *out, em_error *err)
 {
     *out = (em_table){0};
-    parser p = {0};
+    *p = (parser){0};
     if (sink) {
-        p.batch = sink->batch;
-        p.batch_ctx = sink->ctx;
-        p.batch_bytes = sink->bytes;
+        p->batch = sink->batch;
+        p->batch_ctx = sink->ctx;
+        p->batch_bytes = sink->bytes;
     }
-    em_status st = get_delim(opt, &p.delim, err);
-    if (st != EM_OK)
-        return st;
-    p.buf = buf;
-    p.len = p.filled = len;
-    p.in = in;
-    p.eof = in == NULL;
-    p.line = 1;
-    p.name = name ? name : "<input>";
-    p.err = err;
-    p.t = out;
-    if (in && !(p.own = malloc(CHUNK)))
-        st = nomem(&p);
-    p.cap = in ? CHUNK : 0;
-    if (st == EM_OK)
-        st = parse(&p, opt ? opt->columns : NULL, opt ? opt->symbols : NULL);
-    free(p.own);
-    free(p.scratch);
-    free(p.hnames);
-    free(p.hoff);
-    free(p.sel);
-    free(p.map);
-    free_symbols(&p);
+    p->buf = buf;
+    p->len = p->filled = len;
+    p->in = in;
+    p->eof = in == NULL;
+    p->line = 1;
+    p->name = name ? name : "<input>";
+    p->err = err;
+    p->t = out;
+    em_status st = get_delim(opt, &p->delim, err);
+    if (st == EM_OK && in && !(p->own = malloc(bufsize)))
+        st = nomem(p);
+    p->cap = p->own ? bufsize : 0;
+    return st;
+}
+
+/* Frees p's own memory and settles out after a parse that ended with st. */
+static em_status finish(parser *p, em_status st, em_table *out)
+{
+    free(p->own);
+    free(p->scratch);
+    free(p->hnames);
+    free(p->hoff);
+    free(p->sel);
+    free(p->map);
+    free_symbols(p);
     if (st != EM_OK) {
         em_table_free(out);
-    } else if (p.batch) {
+    } else if (p->batch) {
         /* the rows are gone: what remains describes them all */
         free(out->values);
         free(out->lines);
         out->values = NULL;
         out->lines = NULL;
-        out->nrows = p.done_rows;
+        out->nrows = p->done_rows;
         out->first_line = 0;
     } else {
         shrink_table(out);
     }
     return st;
+}
+
+/* Parses from buf[0, len) or, when in is set, from in; fills out. */
+static em_status run(const char *buf, size_t len, FILE *in, const char *name,
+                     const em_csv_options *opt, const row_sink *sink,
+                     em_table *out, em_error *err)
+{
+    parser p;
+    em_status st = start(&p, buf, len, in, CHUNK, name, opt, sink, out, err);
+    if (st == EM_OK)
+        st = read_head(&p, opt ? opt->columns : NULL,
+                       opt ? opt->symbols : NULL);
+    if (st == EM_OK)
+        st = read_rows(&p);
+    return finish(&p, st, out);
 }
 
 em_status em_csv_read_buffer(const char *buf, size_t len, const char *name,
@@ -1214,6 +1254,184 @@ em_status em_csv_read_batches(const char *path, const em_csv_options *opt,
     row_sink sink = {.batch = batch, .ctx = ctx, .bytes = run_bytes};
     st = run(NULL, 0, f, name, opt, &sink, head, err);
     em_close_input(f);
+    return st;
+}
+
+/* ---- one part of a file --------------------------------------------- */
+
+static em_status io_error(parser *p, const char *what)
+{
+    int e = errno;
+    return em_error_at(p->err, EM_ERR_IO, p->name, 0, 0, "cannot %s: %s",
+                       what, e ? strerror(e) : "unknown error");
+}
+
+static em_status seek_to(parser *p, unsigned long long off)
+{
+    errno = 0;
+    if (fseeko(p->in, (off_t)off, SEEK_SET) != 0)
+        return io_error(p, "seek");
+    return EM_OK;
+}
+
+/* Sets *at to the first line start at or after b in the file of size
+ * bytes: b when b is 0, b >= size or byte b-1 ends a line, otherwise just
+ * past the next line end (or size).  A '\r' ends a line unless a '\n'
+ * follows it, so scanning from byte b-1 covers every case. */
+static em_status line_start_at(parser *p, unsigned long long b,
+                               unsigned long long size,
+                               unsigned long long *at)
+{
+    *at = b < size ? b : size;
+    if (b == 0 || b >= size)
+        return EM_OK;
+    em_status st = seek_to(p, b - 1);
+    if (st != EM_OK)
+        return st;
+    errno = 0;
+    unsigned long long i = b - 1;
+    int c;
+    while ((c = getc(p->in)) != EOF && c != '\n' && c != '\r')
+        i++;
+    if (c == '\r' && (c = getc(p->in)) == '\n')
+        i++;
+    if (ferror(p->in))
+        return io_error(p, "read");
+    *at = i + 1 < size ? i + 1 : size;
+    return EM_OK;
+}
+
+/* The byte range of a part's text: its rows start in [from, to).  Its
+ * lines are counted from from, or, in the part that begins at 0, from the
+ * start of the file, header included. */
+typedef struct part_span {
+    unsigned long long from, to;
+    int from_file_start;
+} part_span;
+
+/* Finds the part's span once the header has been read (pos is just past
+ * it): a line start inside the header counts as the header's end. */
+static em_status find_span(parser *p, unsigned long long begin,
+                           unsigned long long end, unsigned long long size,
+                           part_span *s)
+{
+    errno = 0;
+    off_t at = ftello(p->in);
+    if (at < 0)
+        return io_error(p, "read");
+    unsigned long long head = (unsigned long long)at - (p->filled - p->pos);
+    em_status st = line_start_at(p, begin, size, &s->from);
+    if (st == EM_OK)
+        st = line_start_at(p, end, size, &s->to);
+    if (st != EM_OK)
+        return st;
+    s->from = s->from > head ? s->from : head;
+    s->to = s->to > head ? s->to : head;
+    s->from_file_start = begin == 0;
+    return EM_OK;
+}
+
+/* Reads the rows of span s as the whole input, after the header. */
+static em_status read_span(parser *p, const part_span *s, long *nlines)
+{
+    em_status st = seek_to(p, s->from);
+    if (st != EM_OK)
+        return st;
+    if (!s->from_file_start)
+        p->line = 1;
+    p->buf = p->own;
+    p->pos = p->len = p->filled = p->line_start = 0;
+    p->limited = p->part = 1;
+    p->left = s->to - s->from;
+    p->eof = p->left == 0;
+    if ((st = read_rows(p)) == EM_OK)
+        *nlines = p->line - 1;
+    return st;
+}
+
+static em_status part_args(const char *path, const em_csv_options *opt,
+                           unsigned long long begin, unsigned long long end,
+                           em_error *err)
+{
+    if (strcmp(path, "-") == 0)
+        return em_error_set(err, EM_ERR_ARG, "standard input cannot be read "
+                            "in parts: give a file");
+    if (begin > end)
+        return em_error_set(err, EM_ERR_ARG, "a part's range cannot begin "
+                            "(byte %llu) after it ends (byte %llu)", begin,
+                            end);
+    if (opt && opt->symbols && *opt->symbols)
+        return em_error_set(err, EM_ERR_ARG, "symbols cannot be read in "
+                            "parts: their codes follow the order first met, "
+                            "which differs from part to part");
+    return EM_OK;
+}
+
+/* The size of the open file f, which must be a regular file. */
+static em_status file_size(FILE *f, const char *name,
+                           unsigned long long *size, em_error *err)
+{
+    struct stat sb;
+    errno = 0;
+    if (fstat(fileno(f), &sb) != 0)
+        return em_error_at(err, EM_ERR_IO, name, 0, 0, "cannot read: %s",
+                           strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return em_error_at(err, EM_ERR_IO, name, 0, 0,
+                           "cannot read: is a directory");
+    if (!S_ISREG(sb.st_mode))
+        return em_error_at(err, EM_ERR_IO, name, 0, 0,
+                           "cannot read in parts: not a regular file");
+    *size = (unsigned long long)sb.st_size;
+    return EM_OK;
+}
+
+static em_status parse_part(parser *p, const em_csv_options *opt,
+                            unsigned long long begin, unsigned long long end,
+                            unsigned long long size, long *nlines)
+{
+    part_span s = {0};
+    em_status st = read_head(p, opt ? opt->columns : NULL, NULL);
+    if (st != EM_OK || end == 0)
+        return st; /* [0, 0): the next part, from 0 too, has every line */
+    st = find_span(p, begin, end, size, &s);
+    return st == EM_OK ? read_span(p, &s, nlines) : st;
+}
+
+em_status em_csv_read_part(const char *path, const em_csv_options *opt,
+                           unsigned long long begin, unsigned long long end,
+                           em_table *out, long *nlines, em_error *err)
+{
+    em_error_clear(err);
+    if (out)
+        *out = (em_table){0};
+    if (nlines)
+        *nlines = 0;
+    if (!path || !out || !nlines)
+        return em_error_set(err, EM_ERR_ARG,
+                            "no file name, output or line count given");
+    em_status st = part_args(path, opt, begin, end, err);
+    const char *name;
+    FILE *f;
+    if (st == EM_OK)
+        st = em_open_input(path, &f, &name, err);
+    if (st != EM_OK)
+        return st;
+    unsigned long long size = 0;
+    if ((st = file_size(f, name, &size, err)) != EM_OK) {
+        em_close_input(f);
+        return st;
+    }
+    /* a small file, in many parts, need not take CHUNK bytes in each */
+    size_t bufsize = size < CHUNK ? (size_t)size + 1 : CHUNK;
+    parser p;
+    st = start(&p, NULL, 0, f, bufsize, name, opt, NULL, out, err);
+    if (st == EM_OK)
+        st = parse_part(&p, opt, begin, end, size, nlines);
+    st = finish(&p, st, out);
+    em_close_input(f);
+    if (st != EM_OK)
+        *nlines = 0;
     return st;
 }
 

@@ -260,4 +260,5 @@ const em_model_type em_model_bvn = {
     .to_free = bvn_to_free,
     .from_free = bvn_from_free,
     .streamable = 1,
+    .distributable = 1,
 };

@@ -1265,4 +1265,5 @@ const em_model_type em_model_gmm = {
     .to_free = gmm_to_free,
     .from_free = gmm_from_free,
     .streamable = 1,
+    .distributable = 1,
 };

@@ -317,4 +317,5 @@ const em_model_type em_model_mixed_normal = {
     .from_free = mn_from_free,
     .fixable = 1,
     .streamable = 1,
+    .distributable = 1,
 };

@@ -855,4 +855,5 @@ const em_model_type em_model_mvn = {
     .to_free = mvn_to_free,
     .from_free = mvn_from_free,
     .streamable = 1,
+    .distributable = 1,
 };

@@ -65,6 +65,11 @@ void em_model_free(em_model *m)
         *m = (em_model){0};
 }
 
+size_t em_model_total_units(const em_model *m)
+{
+    return m->parts ? m->parts->total : m->info.nunits;
+}
+
 size_t em_model_param_index(const em_model *m, const char *name)
 {
     for (size_t i = 0; i < m->info.nparams; i++)

@@ -251,4 +251,5 @@ const em_model_type em_model_three_coin = {
     .from_free = tc_from_free,
     .fixable = 1,
     .streamable = 1,
+    .distributable = 1,
 };

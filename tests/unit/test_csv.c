@@ -935,6 +935,469 @@ static void test_batches_match_whole(void **state)
     unlink(path);
 }
 
+/* ---- one part of a file (em_csv_read_part) ------------------------------ */
+
+/* Line ends in s[0..n): each '\n', and each '\r' without a '\n' after it. */
+static long count_line_ends(const char *s, size_t n)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == '\n' || (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'));
+    return k;
+}
+
+/* Writes n bytes of s to a new temporary file named in path (64 bytes). */
+static void temp_file_n(char *path, const char *s, size_t n)
+{
+    snprintf(path, 64, "/tmp/test_csv_part_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, n), (ssize_t)n);
+    assert_int_equal(close(fd), 0);
+}
+
+/* Reads the parts [cut[r], cut[r+1]) for r < np and checks that together
+ * they are whole: its rows in order, each on its line once the nlines of
+ * the earlier parts are added, and nlines summing to the file's lines. */
+static void check_parts(const char *path, const em_csv_options *o,
+                        const unsigned long long *cut, size_t np,
+                        const em_table *whole, long lines)
+{
+    size_t row = 0;
+    long offset = 0;
+    for (size_t r = 0; r < np; r++) {
+        em_table t;
+        em_error e;
+        long nl = -1;
+        em_status st = em_csv_read_part(path, o, cut[r], cut[r + 1], &t, &nl,
+                                        &e);
+        if (st != EM_OK)
+            print_error("part [%llu, %llu): %s\n", cut[r], cut[r + 1], e.msg);
+        assert_int_equal(st, EM_OK);
+        assert_int_equal(t.ncols, whole->ncols);
+        for (size_t j = 0; j < t.ncols; j++)
+            assert_string_equal(t.names[j], whole->names[j]);
+        assert_true(row + t.nrows <= whole->nrows);
+        for (size_t i = 0; i < t.nrows; i++, row++) {
+            assert_memory_equal(t.values + i * t.ncols,
+                                whole->values + row * t.ncols,
+                                t.ncols * sizeof(double));
+            assert_int_equal(em_table_line(&t, i) + offset,
+                             em_table_line(whole, row));
+        }
+        assert_true(nl >= 0);
+        offset += nl;
+        em_table_free(&t);
+    }
+    assert_int_equal(row, whole->nrows);
+    assert_int_equal(offset, lines);
+}
+
+/* Checks every way to cut text (as a file) into 1 to 3 parts, the even
+ * splits (those of MPI ranks) into 1 to 5 parts, and 300 random cuts into
+ * 4 or 5, against reading it whole; a range past the end is cut short. */
+static void check_all_splits(const char *text, size_t n, const char *cols)
+{
+    char path[64];
+    temp_file_n(path, text, n);
+    em_csv_options o = {.columns = cols};
+    em_table whole;
+    em_error e;
+    assert_int_equal(em_csv_read_file(path, &o, &whole, &e), EM_OK);
+    long lines = count_line_ends(text, n);
+    unsigned long long cut[6];
+    for (size_t np = 1; np <= 5; np++) {
+        for (size_t r = 0; r <= np; r++)
+            cut[r] = (unsigned long long)(n * r / np);
+        check_parts(path, &o, cut, np, &whole, lines);
+    }
+    cut[0] = 0, cut[1] = n + 100;
+    check_parts(path, &o, cut, 1, &whole, lines);
+    for (cut[1] = 0; cut[1] <= n; cut[1]++)
+        for (cut[2] = cut[1]; cut[2] <= n; cut[2]++) {
+            cut[3] = n;
+            check_parts(path, &o, cut, 3, &whole, lines);
+            if (cut[1] == cut[2]) { /* then each 2-way split once */
+                cut[2] = n;
+                check_parts(path, &o, cut, 2, &whole, lines);
+                cut[2] = cut[1];
+            }
+        }
+    uint64_t rs = 99 + n;
+    for (int k = 0; k < 300; k++) {
+        size_t np = 4 + (size_t)k % 2;
+        for (size_t r = 1; r < np; r++) {
+            unsigned long long v = below(&rs, n + 1);
+            size_t q = r;
+            for (; q > 1 && cut[q - 1] > v; q--) /* insertion sort */
+                cut[q] = cut[q - 1];
+            cut[q] = v;
+        }
+        cut[np] = n;
+        check_parts(path, &o, cut, np, &whole, lines);
+    }
+    em_table_free(&whole);
+    unlink(path);
+}
+
+static void check_all_splits_s(const char *text, const char *cols)
+{
+    check_all_splits(text, strlen(text), cols);
+}
+
+static const char *line_end(uint64_t *rs, int style)
+{
+    static const char *const ends[] = {"\n", "\r\n", "\r"};
+    return ends[style < 3 ? style : (int)below(rs, 3)];
+}
+
+/* A small random file: style 0 LF, 1 CRLF, 2 lone CR, 3 all three mixed;
+ * blank lines (also first and last), quoted fields, NA and empty fields,
+ * and a final row with or without its line end.  Column b holds text
+ * (with a quoted delimiter) when text is set, else numbers. */
+static size_t random_text(uint64_t seed, int style, int text, char *b)
+{
+    uint64_t rs = seed;
+    size_t n = 0;
+    if (below(&rs, 3) == 0)
+        n += (size_t)sprintf(b + n, "%s", line_end(&rs, style));
+    n += (size_t)sprintf(b + n, "a,\"b,c\",d%s", line_end(&rs, style));
+    int rows = 3 + (int)below(&rs, 6);
+    for (int i = 0; i < rows; i++) {
+        if (below(&rs, 4) == 0)
+            n += (size_t)sprintf(b + n, "%s", line_end(&rs, style));
+        int v = (int)below(&rs, 200) - 100;
+        switch (below(&rs, 5)) {
+        case 0:
+            n += (size_t)sprintf(b + n, "\"%d\",%s,%d.5", v,
+                                 text ? "x" : "1e3", i);
+            break;
+        case 1:
+            n += (size_t)sprintf(b + n, "NA,%s,%d",
+                                 text ? "\"y, \"\"z\"\"\"" : "\"-2\"", v);
+            break;
+        case 2:
+            n += (size_t)sprintf(b + n, "%d,,", v);
+            break;
+        default:
+            n += (size_t)sprintf(b + n, "%d,%s,%de-1", i, text ? "w" : "",
+                                 v);
+            break;
+        }
+        if (i + 1 < rows || below(&rs, 2))
+            n += (size_t)sprintf(b + n, "%s", line_end(&rs, style));
+    }
+    if (below(&rs, 3) == 0)
+        n += (size_t)sprintf(b + n, "%s%s", line_end(&rs, style),
+                             line_end(&rs, style));
+    return n;
+}
+
+static void test_part_random_files(void **state)
+{
+    (void)state;
+    char text[512];
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        int sel = seed % 3 == 0;
+        size_t n = random_text(seed, (int)(seed % 4), sel, text);
+        check_all_splits(text, n, sel ? "d,a" : NULL);
+    }
+}
+
+static void test_part_fixed_files(void **state)
+{
+    (void)state;
+    check_all_splits_s("x,y\n1,2\n3,NA\n\n5,6\n\"7\",8\n\n\n9,10\n", NULL);
+    check_all_splits_s("x,y\r\n\r\n1,2\r\n3,4\r\n\r\n", "y");
+    check_all_splits_s("x,y\r1,2\r\r3,4\r5,6", NULL); /* no final line end */
+    check_all_splits_s("\xEF\xBB\xBFx,y\n1,2\n3,4\n", NULL);
+    /* a header with quoted line breaks of each kind */
+    check_all_splits_s("\"x\nfirst\",\"y\r\n\rsecond\"\r\n1,2\r\n\n3,4\r\n",
+                       NULL);
+}
+
+/* A quoted line break within one part is read; a cut inside the field
+ * splits it, and the part that opens it ends in an unclosed quote. */
+static void test_part_quoted_line_break(void **state)
+{
+    (void)state;
+    const char *text = "x,note,y\n1,a,2\n3,\"two\nlines\",4\n\n5,b,6\n";
+    size_t n = strlen(text), row = 15, brk = 21; /* "3,..." and its break */
+    assert_true(text[row] == '3' && text[brk] == '\n');
+    char path[64];
+    temp_file_n(path, text, n);
+    em_csv_options o = {.columns = "x,y"};
+    em_table whole;
+    em_error e;
+    assert_int_equal(em_csv_read_file(path, &o, &whole, &e), EM_OK);
+    assert_int_equal(whole.nrows, 3);
+    unsigned long long cut[4] = {0};
+    /* cuts at row + 1 .. brk + 1 start a part inside the field */
+    for (cut[1] = 0; cut[1] <= n; cut[1]++)
+        for (cut[2] = cut[1]; cut[2] <= n; cut[2]++) {
+            int in1 = cut[1] > row && cut[1] <= brk + 1;
+            int in2 = cut[2] > row && cut[2] <= brk + 1;
+            cut[3] = n;
+            if (!in1 && !in2)
+                check_parts(path, &o, cut, 3, &whole, 6);
+        }
+    em_table t;
+    long nl = 7;
+    assert_int_equal(em_csv_read_part(path, &o, 0, brk, &t, &nl, &e),
+                     EM_ERR_PARSE);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.col, 3);
+    assert_msg(&e, "unterminated quoted field");
+    assert_int_equal(nl, 0);
+    assert_zeroed(&t);
+    em_table_free(&whole);
+    unlink(path);
+}
+
+/* A bad row is reported by the one part that holds it, at its line in the
+ * part (the line in the file once the earlier parts' nlines are added)
+ * and its column; every other part reads. */
+static void check_error_splits(const char *text, long line, long col,
+                               const char *frag)
+{
+    char path[64];
+    size_t n = strlen(text);
+    temp_file_n(path, text, n);
+    unsigned long long cut[4] = {0};
+    for (cut[1] = 0; cut[1] <= n; cut[1]++)
+        for (cut[2] = cut[1]; cut[2] <= n; cut[2]++) {
+            cut[3] = n;
+            long offset = 0;
+            int failed = 0;
+            for (size_t r = 0; r < 3; r++) {
+                em_table t;
+                em_error e;
+                long nl = -1;
+                em_status st = em_csv_read_part(path, NULL, cut[r],
+                                                cut[r + 1], &t, &nl, &e);
+                if (st == EM_OK) {
+                    offset += nl;
+                    em_table_free(&t);
+                    continue;
+                }
+                failed++;
+                assert_int_equal(st, EM_ERR_PARSE);
+                assert_string_equal(e.file, path);
+                assert_int_equal(e.line + offset, line);
+                assert_int_equal(e.col, col);
+                assert_true(e.line >= 1 && e.line <= line);
+                assert_msg(&e, frag);
+                assert_int_equal(nl, 0);
+                assert_zeroed(&t);
+                offset = -1000000; /* later offsets are unknown */
+            }
+            assert_int_equal(failed, 1);
+        }
+    unlink(path);
+}
+
+static void test_part_errors(void **state)
+{
+    (void)state;
+    check_error_splits("x,y\n1,2\n3,4\n5,oops\n7,8\n", 4, 3,
+                       "\"oops\" is not a number");
+    check_error_splits("x,y\r\n1,2\r\n\r\n\r3\r\n4,5", 5, 1,
+                       "row has 1 field, the header has 2");
+    check_error_splits("x,y\n\"1\"z,2\n", 2, 4, "after the closing quote");
+}
+
+/* A tiny file in four parts, as four ranks would read it: the parts
+ * without rows are no error and still have the columns. */
+static void test_part_empty(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file_n(path, "a\n1\n", 4);
+    static const long want_rows[4] = {0, 0, 1, 0}, want_lines[4] = {1, 0, 1, 0};
+    for (unsigned long long r = 0; r < 4; r++) {
+        em_table t;
+        em_error e;
+        long nl = -1;
+        assert_int_equal(em_csv_read_part(path, NULL, r, r + 1, &t, &nl, &e),
+                         EM_OK);
+        assert_int_equal(e.status, EM_OK);
+        assert_int_equal(t.nrows, want_rows[r]);
+        assert_int_equal(nl, want_lines[r]);
+        assert_int_equal(t.ncols, 1);
+        assert_string_equal(t.names[0], "a");
+        assert_string_equal(t.source, path);
+        if (t.nrows) {
+            assert_close(em_table_at(&t, 0, 0), 1.0, 0.0);
+            assert_int_equal(em_table_line(&t, 0), 1);
+        }
+        em_table_free(&t);
+    }
+    /* the empty range at 0 has no line at all; past the end, nothing */
+    em_table t;
+    em_error e;
+    long nl = -1;
+    assert_int_equal(em_csv_read_part(path, NULL, 0, 0, &t, &nl, &e), EM_OK);
+    assert_int_equal(t.nrows, 0);
+    assert_int_equal(nl, 0);
+    em_table_free(&t);
+    assert_int_equal(em_csv_read_part(path, NULL, 9, 20, &t, &nl, &e), EM_OK);
+    assert_int_equal(t.nrows, 0);
+    assert_int_equal(nl, 0);
+    em_table_free(&t);
+    unlink(path);
+
+    /* a header (over two lines) and no rows: every part is empty, and
+     * only the whole file's lack of rows is an error */
+    const char *head = "\"h\nx\",y\r\n\n";
+    temp_file_n(path, head, strlen(head));
+    assert_int_equal(em_csv_read_file(path, NULL, &t, &e), EM_ERR_PARSE);
+    assert_msg(&e, "no data rows");
+    for (size_t np = 1; np <= 4; np++) {
+        long sum = 0;
+        for (size_t r = 0; r < np; r++) {
+            assert_int_equal(em_csv_read_part(path, NULL, 10 * r / np,
+                                              10 * (r + 1) / np, &t, &nl, &e),
+                             EM_OK);
+            assert_int_equal(t.nrows, 0);
+            assert_string_equal(t.names[0], "h\nx");
+            sum += nl;
+            em_table_free(&t);
+        }
+        assert_int_equal(sum, 3);
+    }
+    unlink(path);
+}
+
+static void test_part_bad_arguments(void **state)
+{
+    (void)state;
+    char path[64];
+    temp_file_n(path, "a,b\n1,2\n", 8);
+    em_table t;
+    em_error e;
+    long nl = 5;
+    assert_int_equal(em_csv_read_part(path, NULL, 3, 2, &t, &nl, &e),
+                     EM_ERR_ARG);
+    assert_msg(&e, "cannot begin (byte 3) after it ends (byte 2)");
+    assert_int_equal(nl, 0);
+    assert_zeroed(&t);
+    assert_int_equal(em_csv_read_part("-", NULL, 0, 8, &t, &nl, &e),
+                     EM_ERR_ARG);
+    assert_msg(&e, "standard input");
+    em_csv_options o = {.symbols = "a"};
+    assert_int_equal(em_csv_read_part(path, &o, 0, 8, &t, &nl, &e),
+                     EM_ERR_ARG);
+    assert_msg(&e, "symbols cannot be read in parts");
+    em_csv_options bad = {.columns = "c"};
+    assert_int_equal(em_csv_read_part(path, &bad, 0, 8, &t, &nl, &e),
+                     EM_ERR_ARG);
+    assert_msg(&e, "no column named \"c\"");
+    assert_int_equal(em_csv_read_part(path, NULL, 0, 8, &t, NULL, &e),
+                     EM_ERR_ARG);
+    assert_int_equal(em_csv_read_part("/nonexistent/x.csv", NULL, 0, 8, &t,
+                                      &nl, &e),
+                     EM_ERR_IO);
+    assert_msg(&e, "cannot open");
+    assert_int_equal(em_csv_read_part("/tmp", NULL, 0, 8, &t, &nl, &e),
+                     EM_ERR_IO);
+    assert_msg(&e, "is a directory");
+    assert_int_equal(em_csv_read_part("/dev/null", NULL, 0, 8, &t, &nl, &e),
+                     EM_ERR_IO);
+    assert_msg(&e, "not a regular file");
+    unlink(path);
+    temp_file_n(path, "", 0);
+    assert_int_equal(em_csv_read_part(path, NULL, 0, 0, &t, &nl, &e),
+                     EM_ERR_PARSE);
+    assert_msg(&e, "no header row");
+    unlink(path);
+}
+
+/* Several read pieces per part, with each kind of line end: the parts of
+ * a file of about 3 MiB (mixed_text, with its quoted line breaks, cut
+ * where none falls) match the whole; and lone-CR text read in pieces
+ * matches the same text read at once. */
+static void test_part_large(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = mixed_text(40000, -1, &len);
+    char path[64];
+    temp_file_n(path, text, len);
+    em_csv_options o = {.columns = "x,y"};
+    em_table whole;
+    em_error e;
+    assert_int_equal(em_csv_read_file(path, &o, &whole, &e), EM_OK);
+    /* Each cut moves back to a line that starts a row: one that opens with
+     * x, a number (the lines inside its quoted notes open with letters or
+     * spaces). */
+    unsigned long long cut[4] = {0, len / 3, 2 * len / 3, len};
+    for (size_t r = 1; r < 3; r++) {
+        size_t c = (size_t)cut[r];
+        while (text[c - 1] != '\n' || strchr("-0123456789", text[c]) == NULL)
+            c--;
+        cut[r] = c;
+    }
+    check_parts(path, &o, cut, 3, &whole, count_line_ends(text, len));
+    em_table_free(&whole);
+    unlink(path);
+    free(text);
+
+    size_t rows = 300000, n = 0;
+    char *cr = malloc(rows * 12 + 8);
+    assert_non_null(cr);
+    n += (size_t)sprintf(cr, "i,j\r");
+    for (size_t i = 0; i < rows; i++)
+        n += (size_t)sprintf(cr + n, "%zu,%zu\r%s", i, i % 7,
+                             i % 5 ? "" : "\r");
+    assert_true(n > (2u << 20));
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite(cr, 1, n, f), n);
+    rewind(f);
+    em_table a, b;
+    assert_int_equal(em_csv_read_stream(f, "cr", NULL, &a, &e), EM_OK);
+    assert_int_equal(em_csv_read_buffer(cr, n, "cr", NULL, &b, &e), EM_OK);
+    fclose(f);
+    assert_int_equal(a.nrows, rows);
+    assert_int_equal(b.nrows, rows);
+    assert_memory_equal(a.values, b.values, rows * 2 * sizeof(double));
+    for (size_t i = 0; i < rows; i += 1009)
+        assert_int_equal(em_table_line(&a, i), em_table_line(&b, i));
+    em_table_free(&a);
+    em_table_free(&b);
+    free(cr);
+}
+
+/* A CRLF whose '\r' ends the first read piece (1 MiB) is one line end:
+ * the piece is not cut between the two bytes. */
+static void test_pieces_cut_at_cr(void **state)
+{
+    (void)state;
+    const size_t chunk = (size_t)1 << 20, rows = 700000;
+    char *b = malloc(rows * 3 + 16);
+    assert_non_null(b);
+    /* rows "7\r\n" after "v\r\n" and a first row padded with spaces,
+     * so that some row's '\r' falls at chunk - 1 */
+    size_t pad = (chunk - 1 - 7) % 3, n = 0;
+    n += (size_t)sprintf(b, "v\r\n7%*s\r\n", (int)pad, "");
+    for (size_t i = 1; i < rows; i++)
+        n += (size_t)sprintf(b + n, "7\r\n");
+    assert_true(b[chunk - 1] == '\r' && b[chunk] == '\n');
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    rewind(f);
+    em_table t;
+    em_error e;
+    assert_int_equal(em_csv_read_stream(f, "crlf", NULL, &t, &e), EM_OK);
+    fclose(f);
+    assert_int_equal(t.nrows, rows);
+    assert_null(t.lines); /* no blank line crept in */
+    assert_int_equal(em_table_line(&t, rows - 1), (long)rows + 1);
+    em_table_free(&t);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1441,14 @@ int main(void)
         cmocka_unit_test(test_symbols_many),
         cmocka_unit_test(test_symbols_errors),
         cmocka_unit_test(test_batches_match_whole),
+        cmocka_unit_test(test_part_random_files),
+        cmocka_unit_test(test_part_fixed_files),
+        cmocka_unit_test(test_part_quoted_line_break),
+        cmocka_unit_test(test_part_errors),
+        cmocka_unit_test(test_part_empty),
+        cmocka_unit_test(test_part_bad_arguments),
+        cmocka_unit_test(test_part_large),
+        cmocka_unit_test(test_pieces_cut_at_cr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
