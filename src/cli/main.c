@@ -96,6 +96,11 @@ static int run(int argc, char **argv)
     if (cli_mpi_size() > 1 && cli_check_mpi(&opt, &err) != EM_OK)
         return cli_report(&err, NULL, 0);
     quiet_other_ranks(&opt);
+    /* ranks on one machine share its cores, as --jobs do */
+    if (!opt.threads_given && cli_mpi_local_size() > 1) {
+        size_t each = opt.threads / (size_t)cli_mpi_local_size();
+        opt.threads = each ? each : 1;
+    }
     /* Ranks that stopped at different iterations would wait on each other
      * for ever: under MPI, Ctrl-C ends the job as usual. */
     if (cli_mpi_size() == 1) {

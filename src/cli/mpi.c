@@ -15,7 +15,7 @@
 /* The dealt lines become the table's line array as they are. */
 _Static_assert(sizeof(long) == sizeof(int64_t), "64-bit long");
 
-static int rank, size = 1;
+static int rank, size = 1, local_size = 1;
 static em_parts parts;
 
 void cli_mpi_start(int *argc, char ***argv)
@@ -23,6 +23,16 @@ void cli_mpi_start(int *argc, char ***argv)
     MPI_Init(argc, argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
+                        MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &local_size);
+    MPI_Comm_free(&node);
+}
+
+int cli_mpi_local_size(void)
+{
+    return local_size;
 }
 
 int cli_mpi_rank(void)

@@ -19,9 +19,11 @@
 /* Starts MPI (it may edit argc and argv); call before anything else. */
 void cli_mpi_start(int *argc, char ***argv);
 
-/* This process's rank, and the number of processes. */
+/* This process's rank, the number of processes, and how many of them
+ * run on this machine. */
 int cli_mpi_rank(void);
 int cli_mpi_size(void);
+int cli_mpi_local_size(void);
 
 /* Reads this process's part of the CSV file at path into *out (with
  * out->parts set), agreeing with the other processes on the first error
@@ -43,6 +45,7 @@ static inline void cli_mpi_start(int *argc, char ***argv)
 }
 static inline int cli_mpi_rank(void) { return 0; }
 static inline int cli_mpi_size(void) { return 1; }
+static inline int cli_mpi_local_size(void) { return 1; }
 static inline em_status cli_mpi_read(const char *path,
                                      const em_csv_options *csv, em_table *out,
                                      em_error *err)
