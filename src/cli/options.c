@@ -524,16 +524,30 @@ static em_status bad_option(int c, char **argv, em_error *err)
     return em_error_set(err, EM_ERR_ARG, "unknown option %s", word);
 }
 
+/* The options that name one output file: --result, then those that
+ * need every row in one place (per-row outputs and the plot). */
+enum { NOUTPUTS = 7, FIRST_ROW_OUTPUT = 1 };
+
+static void named_outputs(const cli_options *opt, const char **paths,
+                          const char **names)
+{
+    const char *p[NOUTPUTS] = {opt->result, opt->labels,
+                               opt->responsibilities, opt->impute, opt->plot,
+                               opt->decode, opt->posteriors};
+    static const char *const n[NOUTPUTS] = {
+        "--result", "--labels", "--responsibilities", "--impute", "--plot",
+        "--decode", "--posteriors"};
+    memcpy(paths, p, sizeof p);
+    memcpy(names, n, sizeof n);
+}
+
 /* At most one output may go to standard output ("-"). */
 static em_status check_stdout_users(const cli_options *opt, em_error *err)
 {
-    const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
-                           opt->impute, opt->plot, opt->decode,
-                           opt->posteriors};
-    const char *names[] = {"--result", "--labels", "--responsibilities",
-                           "--impute", "--plot", "--decode", "--posteriors"};
+    const char *paths[NOUTPUTS], *names[NOUTPUTS];
+    named_outputs(opt, paths, names);
     const char *first = opt->trace != EM_TRACE_NONE ? "the trace" : NULL;
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    for (size_t i = 0; i < NOUTPUTS; i++) {
         if (!paths[i] || strcmp(paths[i], "-") != 0)
             continue;
         if (first)
@@ -553,12 +567,9 @@ static em_status check_stdout_users(const cli_options *opt, em_error *err)
  * output file, and standard input, have no place in it. */
 static em_status check_batch(const cli_options *opt, em_error *err)
 {
-    const char *paths[] = {opt->result, opt->labels, opt->responsibilities,
-                           opt->impute, opt->plot, opt->decode,
-                           opt->posteriors};
-    const char *names[] = {"--result", "--labels", "--responsibilities",
-                           "--impute", "--plot", "--decode", "--posteriors"};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    const char *paths[NOUTPUTS], *names[NOUTPUTS];
+    named_outputs(opt, paths, names);
+    for (size_t i = 0; i < NOUTPUTS; i++)
         if (paths[i])
             return em_error_set(err, EM_ERR_ARG,
                                 "%s names one file, but this is a batch run "
@@ -582,11 +593,9 @@ static em_status check_batch(const cli_options *opt, em_error *err)
 
 em_status cli_check_mpi(const cli_options *opt, em_error *err)
 {
-    const char *paths[] = {opt->labels, opt->responsibilities, opt->impute,
-                           opt->plot, opt->decode, opt->posteriors};
-    const char *names[] = {"--labels", "--responsibilities", "--impute",
-                           "--plot", "--decode", "--posteriors"};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    const char *paths[NOUTPUTS], *names[NOUTPUTS];
+    named_outputs(opt, paths, names);
+    for (size_t i = FIRST_ROW_OUTPUT; i < NOUTPUTS; i++)
         if (paths[i])
             return em_error_set(err, EM_ERR_ARG,
                                 "%s needs every row in one process: run it "
