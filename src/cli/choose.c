@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/mpi.h"
 
 static void report_start(void *ctx, size_t k, size_t start,
                          unsigned long long seed, em_status st,
@@ -74,7 +75,9 @@ em_status cli_choose_fit(const cli_options *opt, const em_model_type *type,
                             .seed = opt->seed,
                             .criterion = opt->criterion,
                             .on_start = opt->verbose ? report_start : NULL,
-                            .ctx = (void *)opt};
+                            .ctx = (void *)opt,
+                            .share = opt->spread_starts ? cli_mpi_share()
+                                                        : NULL};
     em_fit_options_default(&so.fit);
     so.fit.trace = cli_progress_only;
     so.fit.trace_ctx = progress;

@@ -281,7 +281,7 @@ static em_status read_data(const cli_options *opt, const em_model_type *type,
         csv.symbols = "*";
     if (opt->stream)
         return map_data(opt, type, &csv, data, err);
-    if (cli_mpi_size() > 1)
+    if (cli_mpi_size() > 1 && !opt->spread_starts)
         return type->distributable
                    ? cli_mpi_read(opt->input, &csv, data, err)
                    : em_error_set(err, EM_ERR_ARG,
@@ -337,7 +337,9 @@ void cli_fit_file(const cli_options *given, cli_outcome *out)
     chosen = base;
     if (st == EM_OK && (given->restarts > 1 || given->k_min < given->k_max))
         st = search(&base, type, &data, &chosen, &sr, &out->err);
-    if (st == EM_OK)
+    /* with the starts spread, rank 0 alone fits the chosen one again */
+    int spread = given->spread_starts && cli_mpi_rank() != 0;
+    if (st == EM_OK && !spread)
         st = prepare_and_fit(&chosen, type, &data, &sr, &m, out);
     free(sr.rows);
     em_model_free(&m);

@@ -98,6 +98,37 @@ static em_status relay(void *ctx, int before, double *acc, size_t n,
     return EM_OK;
 }
 
+/* em_search_share.gather: start j comes from rank j % size. */
+static em_status gather_starts(void *ctx, em_search_start *starts, size_t n,
+                               em_error *err)
+{
+    (void)ctx;
+    size_t bytes = n * sizeof *starts;
+    em_search_start *all = too_big(bytes) || too_big(bytes * (size_t)size)
+                               ? NULL
+                               : malloc(bytes * (size_t)size);
+    if (!all)
+        return em_error_set(err, EM_ERR_NOMEM,
+                            "out of memory gathering the starts");
+    MPI_Allgather(starts, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE,
+                  MPI_COMM_WORLD);
+    for (size_t j = 0; j < n; j++)
+        starts[j] = all[(j % (size_t)size) * n + j];
+    free(all);
+    return EM_OK;
+}
+
+const em_search_share *cli_mpi_share(void)
+{
+    static em_search_share share;
+    if (size <= 1)
+        return NULL;
+    share = (em_search_share){.part = (size_t)rank,
+                              .nparts = (size_t)size,
+                              .gather = gather_starts};
+    return &share;
+}
+
 /* Byte r * bytes / size, without overflow. */
 static unsigned long long share(unsigned long long bytes, int r)
 {

@@ -31,6 +31,10 @@ int cli_mpi_local_size(void);
 em_status cli_mpi_read(const char *path, const em_csv_options *csv,
                        em_table *out, em_error *err);
 
+/* The sharing of starts among the ranks (--spread-starts), or NULL in
+ * one process. */
+const em_search_share *cli_mpi_share(void);
+
 /* Ends MPI and returns status: a failure stops every process at once
  * (MPI_Abort), since the others may be waiting on this one. */
 int cli_mpi_finish(int status);
@@ -52,6 +56,7 @@ static inline em_status cli_mpi_read(const char *path,
 {
     return em_csv_read_file(path, csv, out, err);
 }
+static inline const em_search_share *cli_mpi_share(void) { return NULL; }
 static inline int cli_mpi_finish(int status) { return status; }
 
 #endif

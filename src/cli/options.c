@@ -38,6 +38,7 @@ enum {
     OPT_ACCEL,
     OPT_STREAM,
     OPT_CACHE,
+    OPT_SPREAD_STARTS,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +81,7 @@ static const struct option long_options[] = {
     {"accel", required_argument, NULL, OPT_ACCEL},
     {"stream", no_argument, NULL, OPT_STREAM},
     {"cache", required_argument, NULL, OPT_CACHE},
+    {"spread-starts", no_argument, NULL, OPT_SPREAD_STARTS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -129,6 +131,9 @@ void cli_usage(FILE *f)
 "                         the same for any N\n"
 "      --fix LIST         hold these parameters at their starting values,\n"
 "                         e.g. --fix pi (three-coin, mixed-normal, hmm)\n"
+"      --spread-starts    under mpirun: every rank reads all of FILE and\n"
+"                         fits its share of the starts (--restarts, -k A-B)\n"
+"                         instead of a share of the rows of every fit\n"
 "      --accel none|squarem\n"
 "                         squarem: SQUAREM-accelerated EM, fewer E-steps to\n"
 "                         the same fit; the trace gains an esteps column\n"
@@ -502,6 +507,7 @@ static em_status apply_option(int c, const char *arg, cli_options *opt,
                                 arg);
         return EM_OK;
     case OPT_STREAM: opt->stream = 1; return EM_OK;
+    case OPT_SPREAD_STARTS: opt->spread_starts = 1; return EM_OK;
     case OPT_CACHE:
         opt->stream = 1;
         opt->cache = arg;
@@ -595,7 +601,8 @@ em_status cli_check_mpi(const cli_options *opt, em_error *err)
 {
     const char *paths[NOUTPUTS], *names[NOUTPUTS];
     named_outputs(opt, paths, names);
-    for (size_t i = FIRST_ROW_OUTPUT; i < NOUTPUTS; i++)
+    for (size_t i = FIRST_ROW_OUTPUT; i < NOUTPUTS && !opt->spread_starts;
+         i++)
         if (paths[i])
             return em_error_set(err, EM_ERR_ARG,
                                 "%s needs every row in one process: run it "
@@ -609,11 +616,11 @@ em_status cli_check_mpi(const cli_options *opt, em_error *err)
         return em_error_set(err, EM_ERR_ARG,
                             "under mpirun the input must be a file that "
                             "every process can read, not standard input");
-    if (opt->stream)
+    if (opt->stream && !opt->spread_starts)
         return em_error_set(err, EM_ERR_ARG,
                             "--stream and --cache are for one process: "
                             "under mpirun each process holds only its part "
-                            "of the rows");
+                            "of the rows (unless --spread-starts)");
     return EM_OK;
 }
 

@@ -61,6 +61,8 @@ typedef struct cli_options {
     int se;                /* --se: standard errors */
     em_accel accel;        /* --accel */
     int stream;            /* --stream (or --cache) */
+    int spread_starts;     /* --spread-starts: under mpirun, ranks share
+                              the starts, not the rows */
     const char *cache;     /* --cache PATH, or NULL */
     /* Set per file in a batch: the trace goes to trace_path (opened at
      * its first row) instead of stdout, and notes name label. */
@@ -75,7 +77,8 @@ typedef struct cli_options {
 em_status cli_parse(int argc, char **argv, cli_options *opt, em_error *err);
 
 /* EM_ERR_ARG for what cannot run split across MPI processes: per-row
- * outputs and plots, batches, standard input and --stream. */
+ * outputs and plots, batches, standard input and --stream (with
+ * --spread-starts, only batches and standard input). */
 em_status cli_check_mpi(const cli_options *opt, em_error *err);
 
 /* The full --help text. */

@@ -78,6 +78,23 @@ same mixed-normal 3 --model mixed-normal --free-sigma "$TMP/mixed.csv"
 same small 3 --model gmm -k 2 "$DATA/faithful.csv"
 check result-nobs 'grep -q "\"n\": 272," "$TMP/mpi.json"'
 
+# --spread-starts: every rank reads all rows and fits its share of the
+# starts; the search table, --verbose lines, result and per-row outputs are
+# the one process's.
+run --verbose --trace csv --result "$TMP/one.json" --labels "$TMP/one.labels" --model gmm -k 1-4 --restarts 3 --columns x,y "$TMP/big.csv"
+check spread-one-status '[ "$status" -eq 0 ]'
+mv "$TMP/out" "$TMP/one.trace"
+mv "$TMP/err" "$TMP/one.err"
+mpi 3 --verbose --spread-starts --trace csv --result "$TMP/mpi.json" --labels "$TMP/mpi.labels" --model gmm -k 1-4 --restarts 3 --columns x,y "$TMP/big.csv"
+check spread-status '[ "$status" -eq 0 ]'
+check spread-trace 'cmp -s "$TMP/one.trace" "$TMP/out"'
+check spread-result 'cmp -s "$TMP/one.json" "$TMP/mpi.json"'
+check spread-labels 'cmp -s "$TMP/one.labels" "$TMP/mpi.labels"'
+check spread-verbose 'grep -q "k 4 start 3 (seed 3)" "$TMP/err" && cmp -s "$TMP/one.err" "$TMP/err"'
+mpi 2 --spread-starts --trace none --result "$TMP/mpi.json" --model hmm -k 2 --restarts 3 "$DATA/regime_returns.csv"
+expect spread-hmm-one 0 "" --quiet --trace none --result "$TMP/one.json" --model hmm -k 2 --restarts 3 "$DATA/regime_returns.csv"
+check spread-hmm 'cmp -s "$TMP/one.json" "$TMP/mpi.json"'
+
 # Errors: the one process's message and status, stdout empty.
 # mpi_expect NAME STATUS FRAGMENT ARGS...
 mpi_expect() {
