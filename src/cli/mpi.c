@@ -169,48 +169,53 @@ typedef struct slice {
     size_t nrows, row0; /* global index of the first */
 } slice;
 
-/* Moves the rows so that rank r holds [first_row(r), first_row(r + 1)). */
+/* Moves the rows so that rank r holds [first_row(r), first_row(r + 1)).
+ * Counts are in rows (an MPI type of ncols doubles), so that a rank may
+ * hold up to 2^31 - 1 rows. */
 static em_status deal_rows(const slice *in, size_t ncols, size_t total,
                            slice *out, em_error *err)
 {
-    int *sc = calloc(4 * (size_t)size, sizeof *sc);
-    int *lc = calloc(4 * (size_t)size, sizeof *lc);
     size_t lo = first_row(total, rank), hi = first_row(total, rank + 1);
+    out->nrows = hi - lo, out->row0 = lo;
+    if (too_big(in->nrows) || too_big(out->nrows) || too_big(ncols))
+        return em_error_set(err, EM_ERR_NOMEM,
+                            "more than 2^31 - 1 rows for one process: use "
+                            "more processes");
+    int *cnt = calloc(4 * (size_t)size, sizeof *cnt);
     unsigned long long mine[2] = {in->row0, in->nrows}, *all =
         malloc(2 * (size_t)size * sizeof *all);
-    out->nrows = hi - lo, out->row0 = lo;
     out->values = malloc((out->nrows ? out->nrows : 1) * ncols * sizeof(double));
     out->lines = malloc((out->nrows ? out->nrows : 1) * sizeof(int64_t));
-    if (!sc || !lc || !all || !out->values || !out->lines ||
-        too_big(total * ncols)) {
-        free(sc), free(lc), free(all);
+    if (!cnt || !all || !out->values || !out->lines) {
+        free(cnt), free(all);
         return em_error_set(err, EM_ERR_NOMEM,
                             "out of memory dealing the rows out");
     }
     MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2,
                   MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
-    int *sd = sc + size, *rc = sc + 2 * size, *rd = sc + 3 * size;
-    int *lsd = lc + size, *lrc = lc + 2 * size, *lrd = lc + 3 * size;
+    int *sc = cnt, *sd = cnt + size, *rc = cnt + 2 * size, *rd = cnt + 3 * size;
     for (int q = 0; q < size; q++) {
         /* what I send to q: my rows inside q's range */
         size_t a = first_row(total, q), b = first_row(total, q + 1);
         size_t s0 = in->row0 > a ? in->row0 : a;
         size_t s1 = in->row0 + in->nrows < b ? in->row0 + in->nrows : b;
-        size_t n = s1 > s0 ? s1 - s0 : 0;
-        sc[q] = (int)(n * ncols), sd[q] = (int)((n ? s0 - in->row0 : 0) * ncols);
-        lc[q] = (int)n, lsd[q] = (int)(n ? s0 - in->row0 : 0);
+        sc[q] = s1 > s0 ? (int)(s1 - s0) : 0;
+        sd[q] = s1 > s0 ? (int)(s0 - in->row0) : 0;
         /* what q sends me: its rows inside mine */
         size_t q0 = (size_t)all[2 * q], q1 = q0 + (size_t)all[2 * q + 1];
         size_t r0 = q0 > lo ? q0 : lo, r1 = q1 < hi ? q1 : hi;
-        size_t m = r1 > r0 ? r1 - r0 : 0;
-        rc[q] = (int)(m * ncols), rd[q] = (int)((m ? r0 - lo : 0) * ncols);
-        lrc[q] = (int)m, lrd[q] = (int)(m ? r0 - lo : 0);
+        rc[q] = r1 > r0 ? (int)(r1 - r0) : 0;
+        rd[q] = r1 > r0 ? (int)(r0 - lo) : 0;
     }
-    MPI_Alltoallv(in->values, sc, sd, MPI_DOUBLE, out->values, rc, rd,
-                  MPI_DOUBLE, MPI_COMM_WORLD);
-    MPI_Alltoallv(in->lines, lc, lsd, MPI_INT64_T, out->lines, lrc, lrd,
+    MPI_Datatype row;
+    MPI_Type_contiguous((int)ncols, MPI_DOUBLE, &row);
+    MPI_Type_commit(&row);
+    MPI_Alltoallv(in->values, sc, sd, row, out->values, rc, rd, row,
+                  MPI_COMM_WORLD);
+    MPI_Type_free(&row);
+    MPI_Alltoallv(in->lines, sc, sd, MPI_INT64_T, out->lines, rc, rd,
                   MPI_INT64_T, MPI_COMM_WORLD);
-    free(sc), free(lc), free(all);
+    free(cnt), free(all);
     return EM_OK;
 }
 
