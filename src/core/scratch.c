@@ -16,16 +16,27 @@ typedef union scratch_head {
     max_align_t align;
 } scratch_head;
 
-static void *map_temporary(size_t len)
+const char *em_temp_dir(void)
 {
     const char *dir = getenv("TMPDIR");
-    char name[4096];
-    snprintf(name, sizeof name, "%s/emfit-scratch-XXXXXX",
-             dir && *dir ? dir : "/tmp");
+    return dir && *dir ? dir : "/tmp";
+}
+
+int em_temp_fd(const char *prefix, char *name)
+{
+    snprintf(name, 4096, "%s/%s-XXXXXX", em_temp_dir(), prefix);
     int fd = mkstemp(name);
+    if (fd >= 0)
+        unlink(name);
+    return fd;
+}
+
+static void *map_temporary(size_t len)
+{
+    char name[4096];
+    int fd = em_temp_fd("emfit-scratch", name);
     if (fd < 0)
         return NULL;
-    unlink(name);
     void *p = ftruncate(fd, (off_t)len) == 0
                   ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                   : MAP_FAILED;

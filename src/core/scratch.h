@@ -14,4 +14,13 @@
 void *em_row_scratch(const em_table *t, size_t count, size_t size);
 void em_row_scratch_free(void *p);
 
+/* $TMPDIR, or /tmp when it is unset or empty. */
+const char *em_temp_dir(void);
+
+/* A new file in $TMPDIR (else /tmp), already unlinked so that nothing is
+ * left behind however the process ends, open for reading and writing: its
+ * descriptor, or -1 with errno set; *name (room for 4096 bytes) gets its
+ * former name, for messages. */
+int em_temp_fd(const char *prefix, char *name);
+
 #endif

@@ -1,5 +1,6 @@
 /* The binary cache behind streaming fits: see include/emfit/cache.h. */
 #include "emfit/cache.h"
+#include "core/scratch.h"
 #include "core/text.h"
 
 #include <errno.h>
@@ -300,27 +301,31 @@ static em_status build(FILE *f, const char *path, const char *input,
 static em_status create_file(const char *path, char **tmp, FILE **f,
                              em_error *err)
 {
-    const char *dir = getenv("TMPDIR");
-    char *name;
-    size_t n = path ? strlen(path) + 32
-                    : strlen(dir && *dir ? dir : "/tmp") + 32;
-    if (!(name = malloc(n)))
+    size_t n = path ? strlen(path) + 32 : 4096;
+    char *name = malloc(n);
+    if (!name)
         return em_error_set(err, EM_ERR_NOMEM, "out of memory");
-    if (path)
+    int fd;
+    if (path) {
         snprintf(name, n, "%s.%ld.tmp", path, (long)getpid());
-    else
-        snprintf(name, n, "%s/emfit-cache-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = path ? open(name, O_RDWR | O_CREAT | O_TRUNC, 0644)
-                  : mkstemp(name);
+        fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    } else {
+        fd = em_temp_fd("emfit-cache", name);
+    }
     if (fd < 0 || !(*f = fdopen(fd, "w+b"))) {
-        em_status st = cache_error(err, path ? path : name, "create");
+        em_status st = path ? cache_error(err, path, "create")
+                            : em_error_at(err, EM_ERR_IO, em_temp_dir(), 0, 0,
+                                          "cannot create a temporary cache "
+                                          "here ($TMPDIR, else /tmp): %s",
+                                          strerror(errno));
         if (fd >= 0)
             close(fd);
+        if (path && fd >= 0)
+            unlink(name);
         free(name);
         return st;
     }
     if (!path) {
-        unlink(name);
         free(name);
         name = NULL;
     }

@@ -81,6 +81,9 @@ expect foreign-cache 2 "mine.txt: exists and is not an emfit cache: not overwrit
 check foreign-untouched '[ "$(cat "$TMP/mine.txt")" = precious ]'
 expect cache-is-input 2 "is the input itself" --model gmm --cache "$TMP/f.csv" "$TMP/f.csv"
 expect cache-no-dir 4 "cannot create the cache" --model gmm --cache "$TMP/no/such/dir/x.cache" "$DATA/faithful.csv"
+TMPDIR=$TMP/no/such/dir
+expect temp-no-dir 4 "no/such/dir: cannot create a temporary cache here" --model gmm --stream "$DATA/faithful.csv"
+TMPDIR=$TMP/tmpdir
 expect hmm-no-stream 2 "the hmm model cannot stream" --model hmm -k 2 --stream "$DATA/regime_returns.csv"
 expect pairing-no-stream 2 "the pairing model cannot stream" --model pairing --stream "$DATA/pairing_doc003.csv"
 expect missing-input 4 "cannot open" --model gmm --stream "$TMP/none.csv"
