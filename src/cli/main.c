@@ -65,13 +65,13 @@ static int close_stdout(int status)
     return status;
 }
 
-/* Under MPI every rank does the same work, but only rank 0 speaks. */
-static void quiet_other_ranks(cli_options *opt)
+/* Under MPI every rank does the same work, but only rank 0 speaks: the
+ * others' stdout and stderr go nowhere from the start (usage errors and
+ * --help included), and they write no files. */
+static void silence_other_ranks(void)
 {
     if (cli_mpi_rank() == 0)
         return;
-    opt->result = NULL;
-    opt->quiet = 1;
     if (!freopen("/dev/null", "w", stdout) ||
         !freopen("/dev/null", "w", stderr))
         return; /* nothing useful to say, and nowhere to say it */
@@ -95,7 +95,10 @@ static int run(int argc, char **argv)
     }
     if (cli_mpi_size() > 1 && cli_check_mpi(&opt, &err) != EM_OK)
         return cli_report(&err, NULL, 0);
-    quiet_other_ranks(&opt);
+    if (cli_mpi_rank() != 0) {
+        opt.result = NULL;
+        opt.quiet = 1;
+    }
     /* ranks on one machine share its cores, as --jobs do */
     if (!opt.threads_given && cli_mpi_local_size() > 1) {
         size_t each = opt.threads / (size_t)cli_mpi_local_size();
@@ -114,5 +117,6 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_mpi_start(&argc, &argv);
+    silence_other_ranks();
     return cli_mpi_finish(run(argc, argv));
 }

@@ -121,5 +121,10 @@ mpi_expect hmm-refused 2 "the hmm model cannot be split across MPI processes" --
 mpi_expect labels-refused 2 "--labels needs every row in one process" --model gmm --labels "$TMP/l.csv" "$TMP/big.csv"
 mpi_expect stdin-refused 2 "not standard input" --model gmm -
 check labels-not-written '[ ! -e "$TMP/l.csv" ]'
+# only rank 0 speaks, even before the options are read
+mpi 3 --bogus "$TMP/big.csv"
+check usage-once '[ "$status" -eq 2 ] && [ "$(grep -c "unknown option --bogus" "$TMP/err")" -eq 1 ]'
+mpi 3 --version
+check version-once '[ "$(grep -c "(MPI)" "$TMP/out")" -eq 1 ]'
 
 finish
