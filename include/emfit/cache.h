@@ -11,8 +11,9 @@
  * With a path the cache stays there.  A later em_cache_open with the same
  * path maps it again without parsing when it matches: same input file
  * (device, inode, size and modification time to the nanosecond), same
- * delimiter and column selection, and a file of the size its header
- * promises; anything else rebuilds it.  Standard input is always parsed.
+ * delimiter and column selection, a file of the size its header promises,
+ * and a header and column names that pass their check (FNV-1a); anything
+ * else rebuilds it.  The values themselves are not checked.  Standard input is always parsed.
  * The file is written next to path under a temporary name and renamed into
  * place when complete, so an interrupted build leaves no half cache.
  * Without a path the cache is an unlinked file in $TMPDIR (else /tmp),

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_MAGIC "EMFITC01"
+#define CACHE_MAGIC "EMFITC02"
 #define BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
 #define PAGE 4096
 #define RUN_BYTES ((size_t)4 << 20) /* values parsed before each write */
@@ -29,7 +29,26 @@ typedef struct cache_head {
     /* the input the cache was made from */
     uint64_t src_dev, src_ino, src_size;
     int64_t src_mtime_s, src_mtime_ns;
+    uint64_t check; /* FNV-1a of this header (check 0) and the texts */
 } cache_head;
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* The check of a header and its texts: a damaged header or column name
+ * makes the cache one to rebuild, not one to trust. */
+static uint64_t check_of(const cache_head *h, const char *text)
+{
+    cache_head c = *h;
+    c.check = 0;
+    uint64_t v = fnv1a(UINT64_C(0xcbf29ce484222325), &c, sizeof c);
+    return fnv1a(v, text, (size_t)h->text_len);
+}
 
 /* What identifies the input and the reading of it. */
 typedef struct source_id {
@@ -160,6 +179,7 @@ static em_status try_reuse(const char *path, const source_id *id,
         ok = (text = malloc((size_t)h.text_len + 1)) != NULL &&
              pread(fd, text, (size_t)h.text_len, sizeof h) ==
                  (ssize_t)h.text_len &&
+             check_of(&h, text) == h.check &&
              same_key(text, (size_t)h.text_len, id);
     free(text);
     em_status st_map = EM_OK;
@@ -179,6 +199,7 @@ typedef struct writer {
     const source_id *id;
     cache_head h;
     FILE *lines; /* once a row is off the consecutive lines: all lines */
+    char *text;  /* the texts after the header, for the check */
     int failed;  /* errno of the first failed write, or 0 */
 } writer;
 
@@ -198,11 +219,20 @@ static void begin(writer *w, const em_table *t)
         text += strlen(t->names[j]) + 1;
     w->h.text_len = text;
     w->h.values_off = (sizeof w->h + text + PAGE - 1) / PAGE * PAGE;
+    if (!(w->text = malloc(text))) {
+        w->failed = ENOMEM;
+        return;
+    }
+    char *p = w->text;
+    *p++ = w->id->delim;
+    p = memcpy(p, w->id->columns, strlen(w->id->columns) + 1);
+    p += strlen(w->id->columns) + 1;
+    for (size_t j = 0; j < t->ncols; j++) {
+        memcpy(p, t->names[j], strlen(t->names[j]) + 1);
+        p += strlen(t->names[j]) + 1;
+    }
     put(w, w->f, &w->h, sizeof w->h, 1);
-    put(w, w->f, &w->id->delim, 1, 1);
-    put(w, w->f, w->id->columns, strlen(w->id->columns) + 1, 1);
-    for (size_t j = 0; j < t->ncols; j++)
-        put(w, w->f, t->names[j], strlen(t->names[j]) + 1, 1);
+    put(w, w->f, w->text, 1, text);
     static const char zeros[PAGE];
     put(w, w->f, zeros, 1, (size_t)(w->h.values_off - sizeof w->h - text));
 }
@@ -260,6 +290,8 @@ static em_status finish(writer *w, em_error *err)
     }
     if (!w->failed && (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0))
         w->failed = errno ? errno : EIO;
+    if (!w->failed)
+        w->h.check = check_of(&w->h, w->text);
     put(w, w->f, &w->h, sizeof w->h, 1);
     if (!w->failed && fflush(w->f) != 0)
         w->failed = errno ? errno : EIO;
@@ -292,6 +324,7 @@ static em_status build(FILE *f, const char *path, const char *input,
         st = finish(&w, err);
     if (w.lines)
         fclose(w.lines);
+    free(w.text);
     *h = w.h;
     return st;
 }
