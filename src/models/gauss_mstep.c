@@ -6,6 +6,7 @@
 
 #include "core/linalg.h"
 #include "core/numeric.h"
+#include "models/free_coords.h"
 #include "models/gauss.h"
 
 #define DEFAULT_REG 1e-6
@@ -72,6 +73,28 @@ void em_gauss_cov_expand(em_cov_kind kind, size_t d, const double *c,
             for (size_t j = i; j < d; j++)
                 s[i * d + j] = s[j * d + i] = c[em_gauss_tri(d, i, j)];
     }
+}
+
+void em_gauss_cov_to_free(em_cov_kind kind, size_t d, const double *c,
+                          double *u)
+{
+    if (kind == EM_COV_FULL || kind == EM_COV_TIED) {
+        em_cov_to_free(c, d, u);
+        return;
+    }
+    for (size_t i = 0; i < em_gauss_ncov(kind, d); i++)
+        u[i] = log(c[i]);
+}
+
+void em_gauss_cov_from_free(em_cov_kind kind, size_t d, const double *u,
+                            double *c)
+{
+    if (kind == EM_COV_FULL || kind == EM_COV_TIED) {
+        em_cov_from_free(u, d, c);
+        return;
+    }
+    for (size_t i = 0; i < em_gauss_ncov(kind, d); i++)
+        c[i] = exp(u[i]);
 }
 
 /* dm = S1 / N and M = S2 / N - dm dm^T, packed, for the block sk.  With

@@ -65,6 +65,14 @@ size_t em_gauss_ncov(em_cov_kind kind, size_t d);
 /* Statistics per normal: 1 + D + D or D(D+1)/2. */
 size_t em_gauss_nstat(em_cov_kind kind, size_t d);
 
+/* The ncov parameters of one covariance block c in unconstrained
+ * coordinates u (for to_free): the Cholesky factor with log diagonal
+ * (full, tied) or the log variances (diag, spherical); and back. */
+void em_gauss_cov_to_free(em_cov_kind kind, size_t d, const double *c,
+                          double *u);
+void em_gauss_cov_from_free(em_cov_kind kind, size_t d, const double *u,
+                            double *c);
+
 /* Writes the covariance block c as a full d x d matrix s (row-major). */
 void em_gauss_cov_expand(em_cov_kind kind, size_t d, const double *c,
                          double *s);

@@ -44,7 +44,6 @@
 #include "emfit/json.h"
 #include "models/gauss.h"
 #include "models/gauss_mstep.h"
-#include "models/free_coords.h"
 #include "models/gmm_block.h"
 #include "models/models.h"
 
@@ -1204,14 +1203,8 @@ static size_t gmm_to_free(const void *state, const double *th,
         u[m++] = log(th[k]) - log(th[g->k - 1]);
     for (size_t i = 0; i < g->k * g->d; i++)
         u[m++] = th[off_mean(g, 0) + i];
-    for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
-        const double *c = th + off_cov(g, k);
-        if (g->cov == EM_COV_FULL || g->cov == EM_COV_TIED)
-            em_cov_to_free(c, g->d, u + m);
-        else
-            for (size_t i = 0; i < g->ncov; i++)
-                u[m + i] = log(c[i]);
-    }
+    for (size_t k = 0; k < ncomp; k++, m += g->ncov)
+        em_gauss_cov_to_free(g->cov, g->d, th + off_cov(g, k), u + m);
     return m;
 }
 
@@ -1233,14 +1226,8 @@ static void gmm_from_free(const void *state, const double *u,
     m = g->k - 1;
     for (size_t i = 0; i < g->k * g->d; i++)
         th[off_mean(g, 0) + i] = u[m++];
-    for (size_t k = 0; k < ncomp; k++, m += g->ncov) {
-        double *c = th + off_cov(g, k);
-        if (g->cov == EM_COV_FULL || g->cov == EM_COV_TIED)
-            em_cov_from_free(u + m, g->d, c);
-        else
-            for (size_t i = 0; i < g->ncov; i++)
-                c[i] = exp(u[m + i]);
-    }
+    for (size_t k = 0; k < ncomp; k++, m += g->ncov)
+        em_gauss_cov_from_free(g->cov, g->d, u + m, th + off_cov(g, k));
 }
 
 const em_model_type em_model_gmm = {

@@ -23,7 +23,6 @@
 #include "core/numeric.h"
 #include "core/text.h"
 #include "emfit/json.h"
-#include "models/free_coords.h"
 #include "models/gauss_mstep.h"
 #include "models/hmm.h"
 
@@ -370,11 +369,7 @@ size_t hmm_emit_to_free(const hmm_emission *e, const double *th,
         size_t off = hmm_emit_off_cov(e, i);
         if (block_held(fixed, off, e->ncov))
             continue;
-        if (e->cov == HMM_FULL || e->cov == HMM_TIED)
-            em_cov_to_free(th + off, e->d, u + m);
-        else
-            for (size_t q = 0; q < e->ncov; q++)
-                u[m + q] = log(th[off + q]);
+        em_gauss_cov_to_free((em_cov_kind)e->cov, e->d, th + off, u + m);
         m += e->ncov;
     }
     return m;
@@ -398,11 +393,7 @@ void hmm_emit_from_free(const hmm_emission *e, const double *u,
         size_t off = hmm_emit_off_cov(e, i);
         if (block_held(fixed, off, e->ncov))
             continue;
-        if (e->cov == HMM_FULL || e->cov == HMM_TIED)
-            em_cov_from_free(u + m, e->d, th + off);
-        else
-            for (size_t q = 0; q < e->ncov; q++)
-                th[off + q] = exp(u[m + q]);
+        em_gauss_cov_from_free((em_cov_kind)e->cov, e->d, u + m, th + off);
         m += e->ncov;
     }
 }
