@@ -14,7 +14,8 @@
  *   - covariance L L^T with L lower triangular, diagonal uniform(0.5, 1.5)
  *     and entries below it N(0, 0.25 / D), so every component is correlated.
  * Values are printed with P significant digits (default 17, which reads back
- * to the same double).  The generator is xoshiro256** seeded by splitmix64,
+ * to the same double).  The generator is emfit's own (src/core/rng.c,
+ * built in): xoshiro256** seeded by splitmix64,
  * and normal draws use Marsaglia's polar method, which needs only log and
  * sqrt: the output depends on nothing but the arguments (and libm's log).
  */
@@ -26,48 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct rng {
-    uint64_t s[4];
-} rng;
+#include "core/rng.h"
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform on [0, 1) with 53 random bits. */
-static double rng_uniform(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
+typedef em_rng rng;
 
 /* Standard normal by the polar method; the second draw of each pair is
  * thrown away, which keeps the state a plain generator. */
@@ -75,8 +37,8 @@ static double rng_normal(rng *r)
 {
     double u, v, s;
     do {
-        u = 2.0 * rng_uniform(r) - 1.0;
-        v = 2.0 * rng_uniform(r) - 1.0;
+        u = 2.0 * em_rng_uniform(r) - 1.0;
+        v = 2.0 * em_rng_uniform(r) - 1.0;
         s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
     return u * sqrt(-2.0 * log(s) / s);
@@ -190,7 +152,7 @@ static int mixture_draw(mixture *m, const settings *st, rng *r)
         return -1;
     double total = 0;
     for (size_t c = 0; c < k; c++) {
-        total += 1.0 + 2.0 * rng_uniform(r);
+        total += 1.0 + 2.0 * em_rng_uniform(r);
         m->cum[c] = total;
     }
     for (size_t c = 0; c < k; c++)
@@ -205,7 +167,7 @@ static int mixture_draw(mixture *m, const settings *st, rng *r)
         for (size_t i = 0; i < d; i++) {
             for (size_t j = 0; j < i; j++)
                 l[i * d + j] = off * rng_normal(r);
-            l[i * d + i] = 0.5 + rng_uniform(r);
+            l[i * d + i] = 0.5 + em_rng_uniform(r);
         }
     }
     return 0;
@@ -232,7 +194,7 @@ static int write_sample(FILE *out, const mixture *m, const settings *st, rng *r)
     fputc('\n', out);
     int prec = (int)st->digits;
     for (unsigned long n = 0; n < st->rows; n++) {
-        size_t c = pick(m, rng_uniform(r));
+        size_t c = pick(m, em_rng_uniform(r));
         const double *l = m->chol + c * d * d, *mu = m->mean + c * d;
         for (size_t i = 0; i < d; i++)
             z[i] = rng_normal(r);
@@ -260,7 +222,7 @@ int main(int argc, char **argv)
     static char buf[1 << 20];
     setvbuf(out, buf, _IOFBF, sizeof buf);
     rng r;
-    rng_seed(&r, st.seed);
+    em_rng_seed(&r, st.seed);
     mixture m;
     int rc = mixture_draw(&m, &st, &r) || write_sample(out, &m, &st, &r);
     mixture_free(&m);

@@ -135,7 +135,8 @@ CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -Werror -pedantic"
 LIB="$BUILD/libemfit.a -lm -lpthread"
 # shellcheck disable=SC2086
 {
-    cc $CFLAGS -o "$TOOLS/gen" "$BENCH/gen.c" -lm &&
+    cc $CFLAGS -I"$ROOT/src" -o "$TOOLS/gen" "$BENCH/gen.c" \
+        "$ROOT/src/core/rng.c" -lm &&
         cc $CFLAGS -I"$ROOT/include" -o "$TOOLS/bench_csv" "$BENCH/bench_csv.c" $LIB &&
         cc $CFLAGS -march=native -o "$TOOLS/peak" "$BENCH/peak.c" -lpthread -lm
 } || die "the benchmark tools do not compile"

@@ -213,7 +213,8 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DEMFIT_BUILD_TESTS=OFF 
 EMFIT=$BUILD/emfit
 mkdir -p "$BUILD/bench"
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -Werror -pedantic \
-    -o "$BUILD/bench/gen" "$BENCH/gen.c" -lm || die "gen does not compile"
+    -I"$ROOT/src" -o "$BUILD/bench/gen" "$BENCH/gen.c" "$ROOT/src/core/rng.c" \
+    -lm || die "gen does not compile"
 
 # ---- data ------------------------------------------------------------------
 
