@@ -71,6 +71,10 @@ const em_json *em_json_get(const em_json *v, const char *key);
 /* Writes s as a JSON string literal with quotes and escapes. */
 void em_json_write_string(FILE *f, const char *s);
 
+/* Writes v[0..n) as a JSON array, "[a, b, ...]", each number as
+ * em_format_double formats it. */
+void em_json_write_numbers(FILE *f, const double *v, size_t n);
+
 /* Formats a finite double with the fewest significant digits (up to 17)
  * that read back to the same value, e.g. "0.1", "1e-300", "-2.5".  NaN and
  * infinities are written as "null" (JSON has no such numbers).  buf needs

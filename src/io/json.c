@@ -774,3 +774,13 @@ char *em_format_double(char *buf, size_t size, double x)
     snprintf(buf, size, "%.17g", x); /* 17 digits always read back */
     return buf;
 }
+
+void em_json_write_numbers(FILE *f, const double *v, size_t n)
+{
+    char buf[40];
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s", i ? ", " : "",
+                em_format_double(buf, sizeof buf, v[i]));
+    fputc(']', f);
+}

@@ -1111,15 +1111,6 @@ static em_status gmm_init(void *state, unsigned long long seed, double *th,
     return st;
 }
 
-static void json_vector(FILE *f, const double *v, size_t n)
-{
-    char buf[40];
-    fputc('[', f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s", i ? ", " : "", em_format_double(buf, sizeof buf, v[i]));
-    fputc(']', f);
-}
-
 /* "mixture": weights, means and full covariance matrices per component
  * (a tied covariance is repeated), for readers that want arrays. */
 static void gmm_result_json(const void *state, const double *th, FILE *f)
@@ -1130,11 +1121,11 @@ static void gmm_result_json(const void *state, const double *th, FILE *f)
     if (!s)
         return;
     fputs("  \"mixture\": {\n    \"weights\": ", f);
-    json_vector(f, th, g->k);
+    em_json_write_numbers(f, th, g->k);
     fputs(",\n    \"means\": [", f);
     for (size_t k = 0; k < g->k; k++) {
         fputs(k ? ", " : "", f);
-        json_vector(f, th + off_mean(g, k), d);
+        em_json_write_numbers(f, th + off_mean(g, k), d);
     }
     fputs("],\n    \"covariances\": [", f);
     for (size_t k = 0; k < g->k; k++) {
@@ -1143,7 +1134,7 @@ static void gmm_result_json(const void *state, const double *th, FILE *f)
         fputc('[', f);
         for (size_t i = 0; i < d; i++) {
             fputs(i ? ", " : "", f);
-            json_vector(f, s + i * d, d);
+            em_json_write_numbers(f, s + i * d, d);
         }
         fputc(']', f);
     }

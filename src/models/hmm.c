@@ -454,16 +454,6 @@ static em_status hmm_init(void *state, unsigned long long seed, double *th,
 
 /* ---- result -------------------------------------------------------------- */
 
-static void json_vector(FILE *f, const double *v, size_t n)
-{
-    char buf[40];
-    fputc('[', f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s", i ? ", " : "",
-                em_format_double(buf, sizeof buf, v[i]));
-    fputc(']', f);
-}
-
 /* "hmm": start, trans as a matrix, the stationary distribution (null when
  * the chain has none unique) and the emission, for readers that want
  * arrays. */
@@ -477,15 +467,15 @@ static void hmm_result_json(const void *state, const double *th, FILE *f)
                "    \"start\": ",
             h->em.kind == HMM_CATEGORICAL ? "categorical" : "gaussian", k,
             h->nseq);
-    json_vector(f, th, k);
+    em_json_write_numbers(f, th, k);
     fputs(",\n    \"trans\": [", f);
     for (size_t i = 0; i < k; i++) {
         fputs(i ? ", " : "", f);
-        json_vector(f, th + k + i * k, k);
+        em_json_write_numbers(f, th + k + i * k, k);
     }
     fputs("],\n    \"stationary\": ", f);
     if (pi && hmm_stationary(th + k, k, pi))
-        json_vector(f, pi, k);
+        em_json_write_numbers(f, pi, k);
     else
         fputs("null", f);
     fputs(",\n", f);

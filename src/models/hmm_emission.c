@@ -628,16 +628,6 @@ double hmm_emit_q_gain(const hmm_emission *e, const double *st,
 
 /* ---- result ------------------------------------------------------------- */
 
-static void json_vector(FILE *f, const double *v, size_t n)
-{
-    char buf[40];
-    fputc('[', f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s", i ? ", " : "",
-                em_format_double(buf, sizeof buf, v[i]));
-    fputc(']', f);
-}
-
 void hmm_emit_json(const hmm_emission *e, const double *th, FILE *f)
 {
     if (e->kind == HMM_CATEGORICAL) {
@@ -649,7 +639,7 @@ void hmm_emit_json(const hmm_emission *e, const double *th, FILE *f)
         fputs("],\n    \"emit\": [", f);
         for (size_t i = 0; i < e->k; i++) {
             fputs(i ? ", " : "", f);
-            json_vector(f, th + i * e->nsym, e->nsym);
+            em_json_write_numbers(f, th + i * e->nsym, e->nsym);
         }
         fputs("]\n", f);
         return;
@@ -660,7 +650,7 @@ void hmm_emit_json(const hmm_emission *e, const double *th, FILE *f)
             em_cov_name((em_cov_kind)e->cov));
     for (size_t i = 0; i < e->k; i++) {
         fputs(i ? ", " : "", f);
-        json_vector(f, th + i * d, d);
+        em_json_write_numbers(f, th + i * d, d);
     }
     fputs("],\n    \"covariances\": [", f);
     for (size_t i = 0; s && i < e->k; i++) {
@@ -668,7 +658,7 @@ void hmm_emit_json(const hmm_emission *e, const double *th, FILE *f)
         fputs(i ? ", [" : "[", f);
         for (size_t a = 0; a < d; a++) {
             fputs(a ? ", " : "", f);
-            json_vector(f, s + a * d, d);
+            em_json_write_numbers(f, s + a * d, d);
         }
         fputc(']', f);
     }
